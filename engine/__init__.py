@@ -1,0 +1,1 @@
+"""The case engine: the only code that changes a case (see ARCHITECTURE.md, invariant 1)."""

@@ -1,0 +1,74 @@
+"""Typed errors the engine raises; the web and API layers map each to one HTTP status."""
+
+from __future__ import annotations
+
+
+class EngineError(Exception):
+    """Base class. `message_vi` / `message_en` are what a person is shown."""
+
+    status = 400
+
+    def __init__(self, message_en: str, message_vi: str | None = None) -> None:
+        super().__init__(message_en)
+        self.message_en = message_en
+        self.message_vi = message_vi or message_en
+
+    def message(self, lang: str = "vi") -> str:
+        return self.message_vi if lang == "vi" else self.message_en
+
+
+class NotPermitted(EngineError):
+    status = 403
+
+
+class NotFound(EngineError):
+    """Also raised for cases the actor may not see, so that their existence does not leak."""
+
+    status = 404
+
+
+class NotAvailable(EngineError):
+    """The trigger does not exist from the case's current state."""
+
+    status = 409
+
+
+class StaleVersion(EngineError):
+    """Someone else changed the case since the actor loaded it; nothing was written."""
+
+    status = 409
+
+    def __init__(self, expected: int | None = None, actual: int | None = None) -> None:
+        super().__init__(
+            "The case was changed by someone else meanwhile; nothing of yours was saved.",
+            "Vụ việc vừa được người khác cập nhật; thao tác của bạn chưa được lưu.",
+        )
+        self.expected = expected
+        self.actual = actual
+
+
+class InvalidData(EngineError):
+    """Field-level errors, each in Vietnamese and English."""
+
+    status = 422
+
+    def __init__(self, errors: dict[str, tuple[str, str]]) -> None:
+        self.errors = errors
+        joined_en = "; ".join(f"{k}: {v[1]}" for k, v in errors.items())
+        joined_vi = "; ".join(f"{k}: {v[0]}" for k, v in errors.items())
+        super().__init__(f"Invalid data: {joined_en}", f"Dữ liệu không hợp lệ: {joined_vi}")
+
+    def field_messages(self, lang: str = "vi") -> dict[str, str]:
+        return {k: (v[0] if lang == "vi" else v[1]) for k, v in self.errors.items()}
+
+
+class DefinitionError(EngineError):
+    """A workflow definition file is broken; the message names the file and the key."""
+
+    status = 500
+
+    def __init__(self, path: str, key: str, problem: str) -> None:
+        super().__init__(f"{path}: {key}: {problem}")
+        self.path = path
+        self.key = key
+        self.problem = problem

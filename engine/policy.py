@@ -1,0 +1,125 @@
+"""Who may do what to which case: decided here, from the definition, and nowhere else.
+
+The web layer asks these functions to decide which buttons to show; the service layer asks
+them again before it writes, so a forged request changes nothing (invariant 7).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, and_, false, or_, true
+
+from engine.actors import Actor
+from engine.errors import NotFound, NotPermitted
+from engine.models import Case
+from workflows.definition import Definition, TransitionSpec
+
+
+def in_scope(scope: str, case: Case, actor: Actor) -> bool:
+    if scope == "any":
+        return True
+    if actor.unit_id is None:
+        return False
+    if scope == "own_unit":
+        return case.filing_unit_id == actor.unit_id
+    if scope == "assigned_unit":
+        return case.assigned_unit_id == actor.unit_id
+    if scope == "handling_unit":
+        return actor.unit_id in (case.assigned_unit_id, case.handling_unit_id)
+    return False
+
+
+def scope_clause(scope: str, actor: Actor) -> ColumnElement[bool]:
+    """The same rule as `in_scope`, as SQL, so worklists filter and paginate in the database."""
+    if scope == "any":
+        return true()
+    if actor.unit_id is None:
+        return false()
+    if scope == "own_unit":
+        return Case.filing_unit_id == actor.unit_id
+    if scope == "assigned_unit":
+        return Case.assigned_unit_id == actor.unit_id
+    if scope == "handling_unit":
+        return or_(Case.assigned_unit_id == actor.unit_id, Case.handling_unit_id == actor.unit_id)
+    return false()
+
+
+def can_see(defn: Definition, case: Case, actor: Actor) -> bool:
+    if actor.is_system:
+        return True
+    for role in actor.roles & defn.visibility.keys():
+        rule = defn.visibility[role]
+        states = rule.get("states")
+        if (not states or case.state in states) and in_scope(rule["scope"], case, actor):
+            return True
+    return False
+
+
+def ensure_visible(defn: Definition, case: Case, actor: Actor) -> None:
+    """A case the actor may not see is reported as not found, so its existence does not leak."""
+    if not can_see(defn, case, actor):
+        raise NotFound("Case not found.", "Không tìm thấy vụ việc.")
+
+
+def may_fire(t: TransitionSpec, case: Case | None, actor: Actor) -> bool:
+    if actor.is_system:
+        return False  # the system only fires timers, never a person's transition
+    if not (actor.roles & set(t.roles)):
+        return False
+    if case is None:  # creating: own_unit means filing for one's own unit
+        return actor.unit_id is not None
+    return in_scope(t.scope, case, actor)
+
+
+def ensure_may_fire(t: TransitionSpec, case: Case | None, actor: Actor) -> None:
+    if not may_fire(t, case, actor):
+        raise NotPermitted(
+            f"You may not '{t.label_en}' on this case.",
+            f"Bạn không có quyền thực hiện thao tác '{t.label_vi}' đối với vụ việc này.",
+        )
+
+
+def allowed_transitions(defn: Definition, case: Case, actor: Actor) -> list[TransitionSpec]:
+    """What this actor may fire on this case now: the buttons to show."""
+    if case.workflow_name != defn.name:
+        return []
+    return [t for t in defn.transitions_from(case.state) if may_fire(t, case, actor)]
+
+
+def may_see_reporter(defn: Definition, case: Case, actor: Actor) -> bool:
+    if not case.reporter_confidential:
+        return True
+    if actor.user_id is not None and actor.user_id == case.reporter_id:
+        return True
+    allowed = set(defn.confidentiality.get("reporter_visible_to", []))
+    return bool(actor.roles & allowed)
+
+
+def visible_clause(definitions: list[Definition], actor: Actor) -> ColumnElement[bool]:
+    parts = []
+    for defn in definitions:
+        for role in actor.roles & defn.visibility.keys():
+            rule = defn.visibility[role]
+            cond = [Case.workflow_name == defn.name, Case.workflow_version == defn.version]
+            cond.append(scope_clause(rule["scope"], actor))
+            if rule.get("states"):
+                cond.append(Case.state.in_(rule["states"]))
+            parts.append(and_(*cond))
+    return or_(*parts) if parts else false()
+
+
+def actionable_clause(definitions: list[Definition], actor: Actor) -> ColumnElement[bool]:
+    """Cases on which the actor may fire at least one transition now."""
+    parts = []
+    for defn in definitions:
+        for t in defn.transitions:
+            if t.creates or not (actor.roles & set(t.roles)):
+                continue
+            parts.append(
+                and_(
+                    Case.workflow_name == defn.name,
+                    Case.workflow_version == defn.version,
+                    Case.state.in_(t.sources),
+                    scope_clause(t.scope, actor),
+                )
+            )
+    return or_(*parts) if parts else false()

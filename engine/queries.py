@@ -1,0 +1,194 @@
+"""Queries: what an actor may see and act on, filtered, sorted and paginated in the database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from engine import policy
+from engine.actors import Actor
+from engine.errors import NotFound
+from engine.models import Attachment, Case, CaseEvent, Unit, User
+from engine.registry import DefinitionRegistry
+from workflows.definition import Definition, TransitionSpec
+
+MAX_PER_PAGE = 100
+
+
+@dataclass(frozen=True)
+class WorklistFilter:
+    state: str | None = None
+    kind: str | None = None
+    unit_id: int | None = None
+    severity: str | None = None
+    overdue_only: bool = False
+    search: str | None = None
+    workflow: str | None = None
+    open_only: bool = True
+
+
+@dataclass
+class Page:
+    items: list[Case]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def _apply_filter(q: Any, f: WorklistFilter, now: datetime) -> Any:
+    if f.open_only:
+        q = q.where(Case.closed.is_(False))
+    if f.workflow:
+        q = q.where(Case.workflow_name == f.workflow)
+    if f.state:
+        q = q.where(Case.state == f.state)
+    if f.kind:
+        q = q.where(Case.kind == f.kind)
+    if f.unit_id:
+        q = q.where(Case.assigned_unit_id == f.unit_id)
+    if f.severity:
+        q = q.where(Case.severity == f.severity)
+    if f.overdue_only:
+        q = q.where(Case.deadline_at < now)
+    if f.search:
+        term = f.search.strip()[:100]
+        like = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        q = q.where(or_(Case.reference == term.upper(), Case.subject.ilike(like, escape="\\")))
+    return q
+
+
+def _paginate(session: Session, q: Any, page: int, per_page: int) -> Page:
+    per_page = max(1, min(per_page, MAX_PER_PAGE))
+    page = max(1, page)
+    total = session.scalar(select(func.count()).select_from(q.order_by(None).subquery())) or 0
+    items = list(session.scalars(q.limit(per_page).offset((page - 1) * per_page)))
+    return Page(items, total, page, per_page)
+
+
+def worklist(
+    session: Session,
+    registry: DefinitionRegistry,
+    actor: Actor,
+    now: datetime,
+    f: WorklistFilter = WorklistFilter(),
+    page: int = 1,
+    per_page: int = 25,
+) -> Page:
+    """Cases the actor may act on now, most urgent first (no deadline last)."""
+    q = select(Case).where(policy.actionable_clause(registry.all(), actor))
+    q = _apply_filter(q, f, now)
+    q = q.order_by(Case.deadline_at.is_(None), Case.deadline_at, Case.id)
+    return _paginate(session, q, page, per_page)
+
+
+def visible_cases(
+    session: Session,
+    registry: DefinitionRegistry,
+    actor: Actor,
+    now: datetime,
+    f: WorklistFilter = WorklistFilter(open_only=False),
+    page: int = 1,
+    per_page: int = 25,
+) -> Page:
+    """Every case the actor may see (the reporter's "my unit's reports"), newest first."""
+    q = select(Case).where(policy.visible_clause(registry.all(), actor))
+    q = _apply_filter(q, f, now)
+    q = q.order_by(Case.created_at.desc(), Case.id.desc())
+    return _paginate(session, q, page, per_page)
+
+
+@dataclass
+class EventView:
+    seq: int
+    trigger: str
+    from_state: str | None
+    to_state: str
+    at: datetime
+    actor_name: str
+    actor_unit_name: str
+    data: dict[str, Any]
+
+
+@dataclass
+class CaseView:
+    case: Case
+    definition: Definition
+    events: list[EventView]
+    attachments: list[Attachment]
+    allowed: list[TransitionSpec]
+    reporter_visible: bool
+    reporter_name: str | None
+    filing_unit_name: str
+    filing_unit_type: str
+    assigned_unit_name: str | None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def load_visible_case(
+    session: Session, registry: DefinitionRegistry, actor: Actor, case_id: int | None = None, reference: str | None = None
+) -> tuple[Case, Definition]:
+    q = select(Case)
+    q = q.where(Case.id == case_id) if case_id is not None else q.where(Case.reference == (reference or "").upper())
+    case = session.scalar(q)
+    if case is None:
+        raise NotFound("Case not found.", "Không tìm thấy vụ việc.")
+    defn = registry.get(case.workflow_name, case.workflow_version)
+    policy.ensure_visible(defn, case, actor)
+    return case, defn
+
+
+def case_view(
+    session: Session, registry: DefinitionRegistry, actor: Actor, case_id: int | None = None, reference: str | None = None
+) -> CaseView:
+    """One case as this actor may see it: a confidential reporter appears only as their unit's type."""
+    case, defn = load_visible_case(session, registry, actor, case_id, reference)
+    reporter_visible = policy.may_see_reporter(defn, case, actor)
+    units = {u.id: u for u in session.scalars(select(Unit))}
+    events = list(session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.seq)))
+    user_ids = {e.actor_id for e in events if e.actor_id} | ({case.reporter_id} if case.reporter_id else set())
+    names = dict(session.execute(select(User.id, User.full_name).where(User.id.in_(user_ids))).all()) if user_ids else {}
+    filing = units[case.filing_unit_id]
+    from engine.admin import UNIT_TYPES
+
+    hidden_label = UNIT_TYPES.get(filing.type, (filing.type, filing.type))
+    views = []
+    for e in events:
+        by_reporter = e.actor_id is not None and e.actor_id == case.reporter_id
+        if by_reporter and not reporter_visible:
+            actor_name = hidden_label[0 if actor.language == "vi" else 1]
+            unit_name = actor_name
+        else:
+            actor_name = names.get(e.actor_id, "Hệ thống" if e.actor_id is None else "?")
+            unit_name = units[e.actor_unit_id].name if e.actor_unit_id in units else ""
+        views.append(EventView(e.seq, e.trigger, e.from_state, e.to_state, e.at, actor_name, unit_name, e.data))
+    attachments = list(session.scalars(select(Attachment).where(Attachment.case_id == case.id).order_by(Attachment.id)))
+    assigned = units.get(case.assigned_unit_id) if case.assigned_unit_id else None
+    return CaseView(
+        case=case,
+        definition=defn,
+        events=views,
+        attachments=attachments,
+        allowed=policy.allowed_transitions(defn, case, actor),
+        reporter_visible=reporter_visible,
+        reporter_name=names.get(case.reporter_id) if reporter_visible and case.reporter_id else None,
+        filing_unit_name=filing.name if reporter_visible else hidden_label[0 if actor.language == "vi" else 1],
+        filing_unit_type=filing.type,
+        assigned_unit_name=assigned.name if assigned else None,
+    )
+
+
+def counts_by_state(session: Session, registry: DefinitionRegistry, actor: Actor) -> dict[tuple[str, str], int]:
+    q = (
+        select(Case.workflow_name, Case.state, func.count())
+        .where(policy.visible_clause(registry.all(), actor))
+        .group_by(Case.workflow_name, Case.state)
+    )
+    return {(w, s): n for w, s, n in session.execute(q)}

@@ -1,0 +1,99 @@
+"""The runtime the commands run in, and the unit of work: one command, one transaction.
+
+Following "Architecture Patterns with Python": the unit of work commits explicitly; leaving
+the block without a commit rolls everything back, so a failed command writes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from types import TracebackType
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
+
+from engine.calendar import WorkingCalendar, get_calendar
+from engine.clock import Clock, SystemClock
+from engine.db import make_engine, make_sessionmaker
+from engine.errors import StaleVersion
+from engine.registry import DefinitionRegistry, sync_definitions
+from workflows.loader import DEFINITIONS_DIR, load_all
+
+
+@dataclass
+class Runtime:
+    engine: Engine
+    sessions: sessionmaker
+    clock: Clock = field(default_factory=SystemClock)
+    registry: DefinitionRegistry = field(default_factory=DefinitionRegistry)
+    calendar_provider: Callable[[], WorkingCalendar] = get_calendar
+
+    @classmethod
+    def from_url(cls, url: str, *, clock: Clock | None = None, **engine_kwargs: object) -> Runtime:
+        engine = make_engine(url, **engine_kwargs)  # type: ignore[arg-type]
+        return cls(engine=engine, sessions=make_sessionmaker(engine), clock=clock or SystemClock())
+
+    @property
+    def calendar(self) -> WorkingCalendar:
+        return self.calendar_provider()
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self)
+
+    def read_session(self) -> Session:
+        """A session for queries; on SQLite it begins deferred so it never waits behind writers."""
+        return Session(bind=self.engine.execution_options(readonly=True), expire_on_commit=False)
+
+    def load_definitions(self, directory: str | None = None) -> list[str]:
+        """Sync the definition files into the database and this registry; returns what was new."""
+        files = load_all(directory or DEFINITIONS_DIR)
+        with self.uow() as uow:
+            recorded = sync_definitions(uow.session, self.registry, files, self.clock.now())
+            uow.commit()
+        return recorded
+
+
+class UnitOfWork:
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.clock = runtime.clock
+        self.registry = runtime.registry
+        self._calendar: WorkingCalendar | None = None
+
+    @property
+    def calendar(self) -> WorkingCalendar:
+        if self._calendar is None:
+            self._calendar = self.runtime.calendar
+        return self._calendar
+
+    def __enter__(self) -> UnitOfWork:
+        self.session: Session = self.runtime.sessions()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.session.rollback()
+        self.session.close()
+
+    def commit(self) -> None:
+        """Commit; a concurrent change to the same case surfaces as StaleVersion, never as a 500."""
+        try:
+            self.session.commit()
+        except StaleDataError as err:
+            self.session.rollback()
+            raise StaleVersion() from err
+        except IntegrityError as err:
+            self.session.rollback()
+            if "case_events" in str(err.orig) or "uq_case_events" in str(err.orig):
+                raise StaleVersion() from err
+            raise
+
+    def flush(self) -> None:
+        try:
+            self.session.flush()
+        except StaleDataError as err:
+            raise StaleVersion() from err

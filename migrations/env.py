@@ -1,0 +1,42 @@
+"""Alembic environment: the only way the schema changes, on SQLite and PostgreSQL alike."""
+
+from __future__ import annotations
+
+from alembic import context
+
+import engine.models  # noqa: F401 - registers the tables on the metadata
+from engine.db import Base, make_engine
+
+config = context.config
+target_metadata = Base.metadata
+
+
+def run_migrations_online() -> None:
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        _run(connection)
+        return
+    eng = make_engine(config.get_main_option("sqlalchemy.url"))
+    with eng.connect() as conn:
+        _run(conn)
+    eng.dispose()
+
+
+def _run(connection) -> None:  # noqa: ANN001
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=True,  # SQLite cannot ALTER most things; batch mode copies the table
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+if context.is_offline_mode():
+    context.configure(url=config.get_main_option("sqlalchemy.url"), target_metadata=target_metadata,
+                      literal_binds=True, render_as_batch=True)
+    with context.begin_transaction():
+        context.run_migrations()
+else:
+    run_migrations_online()

@@ -1,0 +1,35 @@
+"""What every command group shares: the runtime, and engine errors shown as plain messages."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+import click
+from flask import current_app
+
+from engine.errors import EngineError, InvalidData
+from engine.uow import Runtime
+
+
+def runtime() -> Runtime:
+    return current_app.extensions["presscase"]
+
+
+def engine_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn an engine error into a one-line message and exit status 1, never a traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except InvalidData as err:
+            for name, msg in err.field_messages("en").items():
+                click.echo(f"error: {name}: {msg}", err=True)
+            raise SystemExit(1) from err
+        except EngineError as err:
+            click.echo(f"error: {err.message_en}", err=True)
+            raise SystemExit(1) from err
+
+    return wrapper

@@ -1,0 +1,36 @@
+"""`presscase db upgrade|current`: the schema changes only through Alembic's migrations."""
+
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from engine import migrate
+from web.cli.common import engine_errors, runtime
+
+
+@click.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command()
+@click.argument("revision", default="head")
+@with_appcontext
+@engine_errors
+def upgrade(revision: str) -> None:
+    """Apply migrations up to REVISION (default: the newest), then load the workflow definitions."""
+    url = current_app.config["DATABASE_URL"]
+    migrate.upgrade(url, revision)
+    recorded = runtime().load_definitions()
+    click.echo(f"database at revision {migrate.current(url)}")
+    for name in recorded:
+        click.echo(f"loaded workflow {name}")
+
+
+@db.command()
+@with_appcontext
+def current() -> None:
+    """Show the database's migration revision."""
+    click.echo(migrate.current(current_app.config["DATABASE_URL"]) or "(empty database)")

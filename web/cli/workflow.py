@@ -1,0 +1,67 @@
+"""`presscase workflow list|load|diagram`."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import click
+from flask.cli import with_appcontext
+
+from engine.machine import mermaid
+from web.cli.common import engine_errors, runtime
+
+
+@click.group()
+def workflow() -> None:
+    """Workflow definitions."""
+
+
+@workflow.command("list")
+@with_appcontext
+def workflow_list() -> None:
+    """Every loaded definition version."""
+    for d in runtime().registry.all():
+        click.echo(f"{d.name:<20} v{d.version:<4} {len(d.states)} states, {len(d.transitions)} transitions  {d.label_vi}")
+
+
+@workflow.command("load")
+@with_appcontext
+@engine_errors
+def workflow_load() -> None:
+    """Validate the files in workflows/ and record new versions (a changed file needs a new version)."""
+    recorded = runtime().load_definitions()
+    click.echo("\n".join(f"loaded {n}" for n in recorded) or "nothing new")
+
+
+@workflow.command("diagram")
+@click.argument("name")
+@click.option("--version", "version", type=int, help="default: the newest")
+@click.option("--format", "fmt", type=click.Choice(["mermaid", "svg"]), default=None,
+              help="default: from --out's suffix, else mermaid")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="default: standard output")
+@click.option("--lang", type=click.Choice(["vi", "en"]), default="vi")
+@with_appcontext
+@engine_errors
+def workflow_diagram(name: str, version: int | None, fmt: str | None, out: Path | None, lang: str) -> None:
+    """Draw a definition's states and transitions (Mermaid text, or SVG through mermaid-cli if installed)."""
+    reg = runtime().registry
+    defn = reg.get(name, version) if version else reg.latest(name)
+    text = mermaid(defn, lang=lang)
+    fmt = fmt or ("svg" if out and out.suffix == ".svg" else "mermaid")
+    if fmt == "mermaid":
+        if out:
+            out.write_text(text, encoding="utf-8")
+        else:
+            click.echo(text, nl=False)
+        return
+    mmdc = shutil.which("mmdc")
+    if not mmdc:
+        raise click.ClickException(
+            "SVG needs mermaid-cli (npm install -g @mermaid-js/mermaid-cli); "
+            "or use --format mermaid and paste the text into any Mermaid viewer"
+        )
+    src = (out or Path("diagram.svg")).with_suffix(".mmd")
+    src.write_text(text, encoding="utf-8")
+    subprocess.run([mmdc, "-i", str(src), "-o", str(out or Path("diagram.svg"))], check=True)

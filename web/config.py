@@ -1,0 +1,50 @@
+"""Configuration from the environment and the instance folder; no secret is a constant in code."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+
+def default_database_url(instance_path: str) -> str:
+    return "sqlite:///" + str(Path(instance_path) / "presscase.sqlite3")
+
+
+def load_secret_key(instance_path: str) -> str:
+    """From PRESSCASE_SECRET_KEY, or generated once into the instance folder (mode 0600)."""
+    env = os.environ.get("PRESSCASE_SECRET_KEY") or os.environ.get("SECRET_KEY")
+    if env:
+        return env
+    path = Path(instance_path) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+def from_environment(instance_path: str) -> dict[str, Any]:
+    env = os.environ
+    behind_https = env.get("PRESSCASE_HTTPS", "").lower() in ("1", "true", "yes")
+    return {
+        "DATABASE_URL": env.get("DATABASE_URL") or default_database_url(instance_path),
+        "SECRET_KEY": load_secret_key(instance_path),
+        "TIMEZONE": "Asia/Ho_Chi_Minh",
+        "BABEL_DEFAULT_LOCALE": "vi",
+        "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
+        "PRESSCASE_HTTPS": behind_https,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": behind_https,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": behind_https,
+        "PERMANENT_SESSION_LIFETIME": 8 * 3600,
+        "MAX_CONTENT_LENGTH": 60 * 1024 * 1024,
+        "SQLITE_SYNCHRONOUS": env.get("PRESSCASE_SQLITE_SYNCHRONOUS", "FULL"),
+        "SCHEDULER_INTERVAL_S": int(env.get("PRESSCASE_SWEEP_INTERVAL", "30")),
+        "RUN_SCHEDULER_IN_WEB": env.get("PRESSCASE_WEB_SCHEDULER", "").lower() in ("1", "true", "yes"),
+    }

@@ -1,0 +1,326 @@
+"""Parse and validate definition files; every refusal names the file, the key and the problem."""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from collections import deque
+from pathlib import Path
+from typing import Any
+
+from engine.errors import DefinitionError
+from workflows.definition import (
+    DEADLINE_UNITS,
+    FIELD_TYPES,
+    SCOPES,
+    Deadline,
+    Definition,
+    FieldSpec,
+    LegalBasis,
+    Recipient,
+    StateSpec,
+    TransitionSpec,
+)
+
+DEFINITIONS_DIR = Path(__file__).parent
+KNOWN_GUARDS = ("fine_within_ceiling",)
+BUILTIN_RELATIONS = ("filing_unit", "assigned_unit", "handling_unit")
+INDEX_COLUMNS = ("kind", "severity", "subject")
+
+
+class _Checker:
+    """Collects the context (file) so each check reads as one line."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def fail(self, key: str, problem: str) -> None:
+        raise DefinitionError(self.path, key, problem)
+
+    def need(self, table: dict[str, Any], key: str, where: str, kind: type | tuple[type, ...]) -> Any:
+        if key not in table:
+            self.fail(f"{where}.{key}" if where else key, "is missing")
+        value = table[key]
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            names = kind.__name__ if isinstance(kind, type) else "/".join(k.__name__ for k in kind)
+            self.fail(f"{where}.{key}" if where else key, f"must be a {names}, got {value!r}")
+        return value
+
+
+def load_file(path: Path | str) -> Definition:
+    path = Path(path)
+    try:
+        source = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise DefinitionError(str(path), "(file)", f"cannot be read: {exc}") from exc
+    return parse_definition(source, str(path))
+
+
+def load_all(directory: Path | str = DEFINITIONS_DIR) -> list[Definition]:
+    """Every `*.toml` in the directory (the calendar data lives in a sub-folder and is skipped)."""
+    return [load_file(p) for p in sorted(Path(directory).glob("*.toml"))]
+
+
+def parse_definition(source: str, path: str = "<string>") -> Definition:
+    c = _Checker(path)
+    try:
+        raw = tomllib.loads(source)
+    except tomllib.TOMLDecodeError as exc:
+        raise DefinitionError(path, "(syntax)", str(exc)) from exc
+
+    wf = c.need(raw, "workflow", "", dict)
+    name = c.need(wf, "name", "workflow", str)
+    version = c.need(wf, "version", "workflow", int)
+    if version < 1:
+        c.fail("workflow.version", "must be 1 or more")
+    prefix = c.need(wf, "reference_prefix", "workflow", str)
+    if not prefix.isalpha() or not prefix.isupper() or len(prefix) > 6:
+        c.fail("workflow.reference_prefix", "must be 1 to 6 capital letters")
+    create_trigger = c.need(wf, "create_trigger", "workflow", str)
+
+    roles = c.need(raw, "roles", "", dict)
+    for role, spec in roles.items():
+        if not isinstance(spec, dict):
+            c.fail(f"roles.{role}", "must be a table with label_vi and label_en")
+    relations = raw.get("relations", {})
+    for rel, spec in relations.items():
+        if rel in BUILTIN_RELATIONS:
+            c.fail(f"relations.{rel}", "is a built-in relation and cannot be redefined")
+        c.need(spec, "unit_type", f"relations.{rel}", str)
+    relation_names = set(BUILTIN_RELATIONS) | set(relations)
+
+    lists = raw.get("lists", {})
+    legal = {}
+    for key, spec in raw.get("legal_basis", {}).items():
+        legal[key] = LegalBasis(
+            key=key,
+            document=c.need(spec, "document", f"legal_basis.{key}", str),
+            article=spec.get("article", ""),
+            effective=str(spec.get("effective", "")),
+        )
+
+    def check_basis(where: str, key: Any) -> None:
+        if key is not None and key not in legal:
+            c.fail(f"{where}.basis", f"names legal basis {key!r}, which [legal_basis] does not define")
+
+    for list_name, items in lists.items():
+        for item_key, item in items.items():
+            if not isinstance(item, dict) or "vi" not in item or "en" not in item:
+                c.fail(f"lists.{list_name}.{item_key}", "needs both 'vi' and 'en' labels")
+            check_basis(f"lists.{list_name}.{item_key}", item.get("basis"))
+
+    states: dict[str, StateSpec] = {}
+    for sid, spec in c.need(raw, "states", "", dict).items():
+        where = f"states.{sid}"
+        deadline = None
+        if "deadline" in spec:
+            d = spec["deadline"]
+            days = c.need(d, "days", f"{where}.deadline", int)
+            if days < 1:
+                c.fail(f"{where}.deadline.days", "must be 1 or more")
+            unit = d.get("unit", "working")
+            if unit not in DEADLINE_UNITS:
+                c.fail(f"{where}.deadline.unit", f"must be one of {', '.join(DEADLINE_UNITS)}, got {unit!r}")
+            check_basis(f"{where}.deadline", d.get("basis"))
+            deadline = Deadline(days, unit, d.get("basis"), d.get("article", ""), d.get("note", ""))
+        responsible = spec.get("responsible")
+        if responsible is not None and responsible not in roles:
+            c.fail(f"{where}.responsible", f"role {responsible!r} does not exist in [roles]")
+        known = {"label_vi", "label_en", "terminal", "deadline", "responsible", "pauses_clock_of"}
+        states[sid] = StateSpec(
+            id=sid,
+            label_vi=c.need(spec, "label_vi", where, str),
+            label_en=c.need(spec, "label_en", where, str),
+            terminal=bool(spec.get("terminal", False)),
+            deadline=deadline,
+            responsible=responsible,
+            pauses_clock_of=spec.get("pauses_clock_of"),
+            extra={k: v for k, v in spec.items() if k not in known},
+        )
+    for sid, st in states.items():
+        if st.pauses_clock_of and st.pauses_clock_of not in states:
+            c.fail(f"states.{sid}.pauses_clock_of", f"unknown state {st.pauses_clock_of!r}")
+
+    raw_transitions = c.need(raw, "transitions", "", list)
+    transitions: list[TransitionSpec] = []
+    seen: dict[tuple[str, str], int] = {}
+    for i, t in enumerate(raw_transitions):
+        trigger = t.get("trigger")
+        where = f"transitions[{i}]" + (f" ({trigger})" if isinstance(trigger, str) else "")
+        trigger = c.need(t, "trigger", where, str)
+        sources = c.need(t, "source", where, (list, str))
+        sources = [sources] if isinstance(sources, str) else sources
+        for s in sources:
+            if s not in states:
+                c.fail(f"{where}.source", f"unknown state {s!r}")
+        dest = c.need(t, "dest", where, str)
+        if dest not in states:
+            c.fail(f"{where}.dest", f"unknown state {dest!r}")
+        for s in sources or ["<create>"]:
+            if (trigger, s) in seen:
+                c.fail(f"{where}.trigger", f"duplicate trigger {trigger!r} from state {s!r}")
+            seen[(trigger, s)] = i
+        t_roles = c.need(t, "roles", where, list)
+        if not t_roles:
+            c.fail(f"{where}.roles", "must name at least one role")
+        for r in t_roles:
+            if r not in roles:
+                c.fail(f"{where}.roles", f"role {r!r} does not exist in [roles]")
+        scope = t.get("scope", "any")
+        if scope not in SCOPES:
+            c.fail(f"{where}.scope", f"must be one of {', '.join(SCOPES)}, got {scope!r}")
+        fields = _parse_fields(c, where, t.get("fields", {}), lists)
+        assign = t.get("assign")
+        if assign is not None:
+            if "relation" in assign and assign["relation"] not in relation_names:
+                c.fail(f"{where}.assign.relation", f"unknown relation {assign['relation']!r}")
+            if "from_field" in assign:
+                f = next((f for f in fields if f.name == assign["from_field"]), None)
+                if f is None or f.type != "unit":
+                    c.fail(f"{where}.assign.from_field", f"{assign['from_field']!r} is not a unit field")
+            if not ({"relation", "from_field"} & set(assign)):
+                c.fail(f"{where}.assign", "needs 'relation' or 'from_field'")
+        guards = tuple(t.get("guards", ()))
+        for g in guards:
+            if g not in KNOWN_GUARDS:
+                c.fail(f"{where}.guards", f"unknown guard {g!r} (known: {', '.join(KNOWN_GUARDS)})")
+        notify = []
+        for j, n in enumerate(t.get("notify", [])):
+            rel = n.get("relation")
+            if rel is not None and rel not in relation_names:
+                c.fail(f"{where}.notify[{j}].relation", f"unknown relation {rel!r}")
+            if n.get("role") is not None and n["role"] not in roles:
+                c.fail(f"{where}.notify[{j}].role", f"role {n['role']!r} does not exist in [roles]")
+            if rel is None and n.get("role") is None and n.get("unit_type") is None:
+                c.fail(f"{where}.notify[{j}]", "names no relation, role or unit type")
+            notify.append(Recipient(rel, n.get("role"), n.get("unit_type")))
+        transitions.append(
+            TransitionSpec(
+                trigger=trigger,
+                sources=tuple(sources),
+                dest=dest,
+                roles=tuple(t_roles),
+                scope=scope,
+                label_vi=c.need(t, "label_vi", where, str),
+                label_en=c.need(t, "label_en", where, str),
+                fields=fields,
+                assign=assign,
+                guards=guards,
+                notify=tuple(notify),
+                restart_deadline=bool(t.get("restart_deadline", True)),
+            )
+        )
+
+    creates = [t for t in transitions if t.creates]
+    if not any(t.trigger == create_trigger for t in creates):
+        c.fail("workflow.create_trigger", f"no transition {create_trigger!r} with an empty source creates a case")
+    if len(creates) > 1:
+        c.fail("transitions", "only one transition may create a case (empty source)")
+
+    # Reachability from the creating transition, then a way out of every non-terminal state.
+    reachable: set[str] = set()
+    queue = deque([creates[0].dest])
+    while queue:
+        s = queue.popleft()
+        if s in reachable:
+            continue
+        reachable.add(s)
+        queue.extend(t.dest for t in transitions if s in t.sources)
+    for sid in states:
+        if sid not in reachable:
+            c.fail(f"states.{sid}", "is unreachable: no transition leads to it from the initial state")
+    for sid, st in states.items():
+        leaves = any(sid in t.sources and t.dest != sid for t in transitions)
+        if not st.terminal and not leaves:
+            c.fail(f"states.{sid}", "has no way out and is not marked terminal = true")
+        if not st.terminal and st.deadline is None:
+            c.fail(f"states.{sid}.deadline", "is missing: every open state needs a deadline")
+
+    visibility = raw.get("visibility", {})
+    for role, rule in visibility.items():
+        if role not in roles:
+            c.fail(f"visibility.{role}", f"role {role!r} does not exist in [roles]")
+        if rule.get("scope") not in SCOPES:
+            c.fail(f"visibility.{role}.scope", f"must be one of {', '.join(SCOPES)}")
+        for s in rule.get("states", []):
+            if s not in states:
+                c.fail(f"visibility.{role}.states", f"unknown state {s!r}")
+
+    confidentiality = raw.get("confidentiality", {})
+    for r in confidentiality.get("reporter_visible_to", []):
+        if r not in roles:
+            c.fail("confidentiality.reporter_visible_to", f"role {r!r} does not exist in [roles]")
+
+    index: dict[str, tuple[str, ...]] = {}
+    for column, names in raw.get("index", {}).items():
+        if column not in INDEX_COLUMNS:
+            c.fail(f"index.{column}", f"must be one of {', '.join(INDEX_COLUMNS)}")
+        index[column] = tuple(names)
+
+    ceilings = raw.get("fine_ceilings", {})
+    for unit_type, spec in ceilings.items():
+        c.need(spec, "amount", f"fine_ceilings.{unit_type}", int)
+        check_basis(f"fine_ceilings.{unit_type}", spec.get("basis"))
+
+    return Definition(
+        name=name,
+        version=version,
+        label_vi=c.need(wf, "label_vi", "workflow", str),
+        label_en=c.need(wf, "label_en", "workflow", str),
+        reference_prefix=prefix,
+        create_trigger=create_trigger,
+        states=states,
+        transitions=tuple(transitions),
+        roles=roles,
+        relations=relations,
+        visibility=visibility,
+        lists=lists,
+        legal_basis=legal,
+        index=index,
+        fine_ceilings=ceilings,
+        confidentiality=confidentiality,
+        checksum=hashlib.sha256(source.encode("utf-8")).hexdigest(),
+        source=source,
+        path=path,
+        raw=raw,
+    )
+
+
+def _parse_fields(
+    c: _Checker, where: str, raw_fields: dict[str, Any], lists: dict[str, Any]
+) -> tuple[FieldSpec, ...]:
+    fields = []
+    for fname, f in raw_fields.items():
+        fw = f"{where}.fields.{fname}"
+        ftype = c.need(f, "type", fw, str)
+        if ftype not in FIELD_TYPES:
+            c.fail(f"{fw}.type", f"unknown field type {ftype!r} (known: {', '.join(FIELD_TYPES)})")
+        choices = f.get("choices")
+        if ftype in ("choice", "multichoice") and choices not in lists:
+            c.fail(f"{fw}.choices", f"names list {choices!r}, which [lists] does not define")
+        unit_types = f.get("unit_types")
+        if unit_types is not None and unit_types not in lists:
+            c.fail(f"{fw}.unit_types", f"names list {unit_types!r}, which [lists] does not define")
+        req_if = f.get("required_if")
+        if req_if is not None and req_if.get("field") not in raw_fields:
+            c.fail(f"{fw}.required_if", f"refers to unknown field {req_if.get('field')!r}")
+        max_length = f.get("max_length")
+        if max_length is not None and (not isinstance(max_length, int) or max_length < 1):
+            c.fail(f"{fw}.max_length", "must be a positive integer")
+        fields.append(
+            FieldSpec(
+                name=fname,
+                type=ftype,
+                label_vi=c.need(f, "label_vi", fw, str),
+                label_en=c.need(f, "label_en", fw, str),
+                required=bool(f.get("required", False)),
+                required_if=req_if,
+                choices=choices,
+                unit_types=unit_types,
+                max_length=max_length,
+                min=f.get("min"),
+                max=f.get("max"),
+                public=bool(f.get("public", False)),
+            )
+        )
+    return tuple(fields)
