@@ -1,0 +1,102 @@
+"""Definition files are validated on load: a broken one is refused naming the file, key and problem."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from engine.errors import DefinitionError
+from workflows import DEFINITIONS_DIR, load_all, parse_definition
+
+PRESS = (DEFINITIONS_DIR / "press_violation.toml").read_text(encoding="utf-8")
+
+
+def test_both_shipped_definitions_load():
+    names = {d.name: d for d in load_all()}
+    assert set(names) >= {"press_violation", "staff_discipline"}
+    press = names["press_violation"]
+    assert set(press.states) == {"reported", "awaiting_info", "assessed", "handled", "published", "dismissed", "closed"}
+    triggers = {t.trigger for t in press.transitions}
+    assert triggers == {
+        "file", "request_info", "provide_info", "assess", "dismiss", "return", "reassign",
+        "record_explanation", "handle", "publish", "correct_publication", "withhold", "reopen",
+    }  # fmt: skip
+    assert set(names["staff_discipline"].states) == {"reported", "verified", "decided", "closed"}
+
+
+def test_rules_carry_their_legal_basis():
+    press = {d.name: d for d in load_all()}["press_violation"]
+    assert "Nghị định 119/2020/NĐ-CP" in press.basis_text("decree_119")
+    assert press.fine_ceilings["people_committee_office"]["amount"] == 50_000_000
+    assert press.states["assessed"].deadline.basis == "decree_119"
+
+
+def broken(old: str, new: str, count: int = 1) -> str:
+    assert old in PRESS, old
+    return PRESS.replace(old, new, count)
+
+
+def replace_block(start_marker: str, end_marker: str, new: str) -> str:
+    a = PRESS.index(start_marker)
+    b = PRESS.index(end_marker, a)
+    return PRESS[:a] + new + PRESS[b:]
+
+
+CASES = [
+    # (why, edited source, key expected in the message, words expected in the message)
+    ("unknown state as a source", broken('source = ["reported"]\ndest = "awaiting_info"', 'source = ["reportd"]\ndest = "awaiting_info"'),
+     "transitions[1] (request_info).source", "unknown state 'reportd'"),
+    ("unknown state as a destination", broken('dest = "dismissed"', 'dest = "binned"'),
+     "transitions[4] (dismiss).dest", "unknown state 'binned'"),
+    ("unreachable state", broken('source = ["reported"]\ndest = "dismissed"', 'source = ["dismissed"]\ndest = "dismissed"'),
+     "states.dismissed", "unreachable"),
+    ("no way out and not terminal", broken('[states.published]\nlabel_vi = "Đã công khai"\nlabel_en = "Published"\nterminal = true',
+                                           '[states.published]\nlabel_vi = "Đã công khai"\nlabel_en = "Published"\n'
+                                           'deadline = { days = 3 }'),
+     "states.published", "no way out"),
+    ("role that does not exist", broken('roles = ["publisher"]\nscope = "any"\nlabel_vi = "Công khai kết quả"',
+                                        'roles = ["editor"]\nscope = "any"\nlabel_vi = "Công khai kết quả"'),
+     "transitions[9] (publish).roles", "role 'editor' does not exist"),
+    ("duplicate trigger from one state", broken('trigger = "dismiss"', 'trigger = "assess"'),
+     "transitions[4] (assess).trigger", "duplicate trigger 'assess' from state 'reported'"),
+    ("unknown list for a choice", broken('choices = "severities"', 'choices = "gravities"'),
+     "transitions[3] (assess).fields.severity.choices", "'gravities'"),
+    ("unknown field type", broken('type = "money"', 'type = "currency"'),
+     "transitions[8] (handle).fields.fine_amount.type", "unknown field type 'currency'"),
+    ("unknown scope", broken('scope = "assigned_unit"', 'scope = "my_district"'),
+     "transitions[1] (request_info).scope", "must be one of"),
+    ("unknown guard", broken('guards = ["fine_within_ceiling"]', 'guards = ["always_yes"]'),
+     "transitions[8] (handle).guards", "unknown guard 'always_yes'"),
+    ("unknown relation", broken('assign = { relation = "publishing" }', 'assign = { relation = "newsroom" }'),
+     "transitions[8] (handle).assign.relation", "unknown relation 'newsroom'"),
+    ("undefined legal basis", broken('basis = "plan_211", note = "Tiếp nhận', 'basis = "plan_999", note = "Tiếp nhận'),
+     "states.reported.deadline.basis", "'plan_999'"),
+    ("open state without deadline", broken('deadline = { days = 15, unit = "working", basis = "decree_119", article = "Điều 3" }\n', ''),
+     "states.assessed.deadline", "missing"),
+    ("bad deadline unit", broken('deadline = { days = 15, unit = "working"', 'deadline = { days = 15, unit = "lunar"'),
+     "states.assessed.deadline.unit", "must be one of"),
+    ("version is not a number", broken("version = 1", 'version = "one"'), "workflow.version", "must be a int"),
+    ("missing name", broken('name = "press_violation"\n', ""), "workflow.name", "is missing"),
+    ("TOML syntax error", broken("[workflow]", "[workflow"), "(syntax)", ""),
+    ("required_if names an unknown field", broken('required_if = { field = "outcome"', 'required_if = { field = "result"'),
+     "transitions[8] (handle).fields.measures.required_if", "'result'"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("why,source,key,words", CASES, ids=[c[0] for c in CASES])
+def test_a_broken_definition_is_refused_with_file_key_and_problem(why, source, key, words):
+    with pytest.raises(DefinitionError) as info:
+        parse_definition(source, "workflows/broken.toml")
+    err = info.value
+    assert err.path == "workflows/broken.toml"
+    assert err.key == key, str(err)
+    assert words in err.problem
+    assert str(err).startswith(f"workflows/broken.toml: {key}: ")
+
+
+def test_definition_checksum_follows_content():
+    a = parse_definition(PRESS, "a.toml")
+    b = parse_definition(PRESS.replace("Gửi phản ánh", "Gửi phản ánh mới"), "b.toml")
+    assert re.fullmatch(r"[0-9a-f]{64}", a.checksum)
+    assert a.checksum != b.checksum

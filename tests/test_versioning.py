@@ -1,0 +1,60 @@
+"""A case keeps the definition version it was created under; a changed file needs a new version."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from engine import service
+from engine.errors import DefinitionError, InvalidData
+from tests.support import REPORT, case_in, fire, load_case
+from workflows import DEFINITIONS_DIR
+
+
+def write_v2(tmp_path, *, version: int = 2, extra_kind: bool = True):
+    """A copy of the workflows folder where press_violation is changed (and maybe re-versioned)."""
+    folder = tmp_path / "wf"
+    folder.mkdir()
+    for f in DEFINITIONS_DIR.glob("*.toml"):
+        shutil.copy(f, folder / f.name)
+    path = folder / "press_violation.toml"
+    text = path.read_text(encoding="utf-8").replace("version = 1", f"version = {version}", 1)
+    if extra_kind:
+        text = text.replace(
+            'other = { vi = "Khác", en = "Other" }\n\n[lists.subject_types]',
+            'deepfake = { vi = "Video giả mạo", en = "Deepfake video" }\n'
+            'other = { vi = "Khác", en = "Other" }\n\n[lists.subject_types]',
+        )
+    path.write_text(text, encoding="utf-8")
+    return folder
+
+
+def test_old_cases_follow_their_version_and_new_cases_the_newest(org, tmp_path):
+    old = case_in(org, "reported")
+    recorded = org.rt.load_definitions(str(write_v2(tmp_path)))
+    assert recorded == ["press_violation v2"]
+
+    with org.rt.uow() as uow:
+        new = service.file_report(uow, org.actor("reporter"), "press_violation", {**REPORT, "violation_kind": "deepfake"})
+    assert (load_case(org, new.case_id).workflow_version, load_case(org, old.case_id).workflow_version) == (2, 1)
+
+    # The old case still follows version 1, where "deepfake" does not exist.
+    with pytest.raises(InvalidData) as info:
+        fire(org, old.case_id, "assess", "assessor",
+             {"confirmed_kind": "deepfake", "severity": "low", "competent_unit": org.units["VHTT"], "assessment_note": "x"})
+    assert "confirmed_kind" in info.value.errors
+    assert fire(org, old.case_id, "assess", "assessor").state == "assessed"
+
+
+def test_a_changed_file_under_a_loaded_version_is_refused(org, tmp_path):
+    folder = write_v2(tmp_path, version=1)
+    with pytest.raises(DefinitionError) as info:
+        org.rt.load_definitions(str(folder))
+    assert info.value.key == "workflow.version"
+    assert "already loaded with different content" in info.value.problem
+    assert str(folder / "press_violation.toml") in str(info.value)
+
+
+def test_reloading_the_same_files_records_nothing_new(org):
+    assert org.rt.load_definitions() == []
