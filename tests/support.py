@@ -39,9 +39,14 @@ class Org:
         return self.actors[name]
 
     def as_role(self, role: str, unit_code: str) -> Actor:
-        """An ad-hoc actor with one role in any unit (for permission tables)."""
-        return Actor(user_id=None if role == "system" else 10_000 + self.units[unit_code], unit_id=self.units[unit_code],
-                     roles=frozenset({role}), name=f"{role}@{unit_code}")
+        """A real user with exactly one role in any unit (created on first use), for permission tables."""
+        username = f"{role}.{unit_code.lower()}"
+        if username not in self.actors:
+            with self.rt.uow() as uow:
+                admin.add_user(uow, username, username, unit_code, [role], PASSWORD)
+            with self.rt.read_session() as s:
+                self.actors[username] = Actor.from_user(s.scalar(select(User).where(User.username == username)))
+        return self.actors[username]
 
 
 def make_org(rt: Runtime) -> Org:
