@@ -38,7 +38,7 @@ def test_two_sessions_firing_at_once_one_wins_and_history_has_no_gap(org, db_url
             barrier = threading.Barrier(2)
             results: list[str] = []
 
-            def attempt(rt: Runtime) -> None:
+            def attempt(rt: Runtime, barrier=barrier, results=results, version=version) -> None:
                 from engine import service
 
                 barrier.wait()

@@ -49,9 +49,8 @@ def test_invalid_data_names_each_field_in_both_languages_and_writes_nothing(org)
     before = (count(org, Case), count(org, CaseEvent), count(org, OutboxMessage))
     bad = {**REPORT, "violation_kind": "gossip", "subject_name": "", "link": "javascript:alert(1)",
            "published_on": "31/02/2026", "surprise": "x"}  # fmt: skip
-    with pytest.raises(InvalidData) as info:
-        with org.rt.uow() as uow:
-            service.file_report(uow, org.actor("reporter"), "press_violation", bad)
+    with pytest.raises(InvalidData) as info, org.rt.uow() as uow:
+        service.file_report(uow, org.actor("reporter"), "press_violation", bad)
     errors = info.value.errors
     assert set(errors) == {"violation_kind", "subject_name", "link", "published_on", "surprise"}
     assert errors["subject_name"] == ("Bắt buộc nhập.", "Required.")
@@ -173,18 +172,16 @@ def test_evidence_is_fingerprinted_in_the_history_and_kept_as_received(org):
 
 
 def test_evidence_type_is_checked_on_the_content_not_the_name(org):
-    with pytest.raises(InvalidData) as info:
-        with org.rt.uow() as uow:
-            service.file_report(uow, org.actor("reporter"), "press_violation", REPORT,
-                                [Upload("bang-chung.pdf", b"MZ\x90\x00 this is an executable")])
+    with pytest.raises(InvalidData) as info, org.rt.uow() as uow:
+        service.file_report(uow, org.actor("reporter"), "press_violation", REPORT,
+                            [Upload("bang-chung.pdf", b"MZ\x90\x00 this is an executable")])
     assert "evidence" in info.value.errors
     assert count(org, Case) == 0
 
 
 def test_only_reporters_file_and_only_for_their_own_unit(org):
-    with pytest.raises(NotPermitted):
-        with org.rt.uow() as uow:
-            service.file_report(uow, org.actor("assessor"), "press_violation", REPORT)
+    with pytest.raises(NotPermitted), org.rt.uow() as uow:
+        service.file_report(uow, org.actor("assessor"), "press_violation", REPORT)
 
 
 def test_the_second_workflow_runs_on_the_same_engine(org):
