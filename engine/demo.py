@@ -171,7 +171,7 @@ def _steps(rt: Runtime, i: int) -> dict[str, list[tuple[str, str, dict]]]:
     return {
         "main": [assess, explain, handle, publish],
         "request_info": [("request_info", "thamdinh", {"question": "Đề nghị cung cấp ảnh chụp bài đăng và thời điểm đăng."})],
-        "dismiss": [("dismiss", "thamdinh", {"reason": "unfounded", "note": "Nội dung đã được cơ quan chức năng xác minh là đúng."})],
+        "dismiss": [("dismiss", "thamdinh", {"reason": "unfounded", "note": "Nội dung đã được xác minh là đúng sự thật."})],
         "return": [assess, ("return", handler, {"reason": "Đối tượng ngoài địa bàn, không thuộc thẩm quyền."})],
         "withhold": [assess, explain, handle, ("withhold", "giamsat", {"reason": "Liên quan vụ án đang điều tra."})],
     }
