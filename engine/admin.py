@@ -50,6 +50,7 @@ def add_unit(
     unit = Unit(code=code, name=name.strip(), type=unit_type, parent_id=parent_id, active=True)
     uow.session.add(unit)
     uow.commit()
+    uow.runtime.forget_org_chart()
     return unit
 
 

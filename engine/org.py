@@ -7,6 +7,7 @@ same definition serves a district with many offices and a province of merged com
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -21,14 +22,21 @@ class OrgChart:
     parent: dict[int, int | None]
     type: dict[int, str]
     children: dict[int | None, list[int]]
+    by_code: dict[str, int]
 
     @classmethod
     def load(cls, session: Session) -> OrgChart:
-        rows = session.execute(select(Unit.id, Unit.parent_id, Unit.type).where(Unit.active.is_(True))).all()
+        rows = session.execute(select(Unit.id, Unit.parent_id, Unit.type, Unit.code).where(Unit.active.is_(True))).all()
         children: dict[int | None, list[int]] = {}
-        for uid, pid, _ in rows:
+        for uid, pid, _, _ in rows:
             children.setdefault(pid, []).append(uid)
-        return cls({r[0]: r[1] for r in rows}, {r[0]: r[2] for r in rows}, children)
+        return cls({r[0]: r[1] for r in rows}, {r[0]: r[2] for r in rows}, children, {r[3]: r[0] for r in rows})
+
+    def lookup(self, value: object) -> tuple[int, str] | None:
+        """A unit by id or code: (id, type), or None when there is no such active unit."""
+        text = str(value).strip()
+        uid = int(text) if text.isdigit() else self.by_code.get(text)
+        return (uid, self.type[uid]) if uid in self.type else None
 
     def nearest_of_type(self, unit_type: str, near: int | None) -> int | None:
         """Walk up from `near`; at each ancestor search its subtree breadth-first."""
@@ -49,9 +57,7 @@ class OrgChart:
             node = self.parent.get(node)
 
 
-def resolve_relation(
-    defn: Definition, relation: str, case: Case, chart_loader: callable
-) -> int | None:  # type: ignore[valid-type]
+def resolve_relation(defn: Definition, relation: str, case: Case, chart: Callable[[], OrgChart]) -> int | None:
     if relation == "filing_unit":
         return case.filing_unit_id
     if relation == "assigned_unit":
@@ -59,4 +65,4 @@ def resolve_relation(
     if relation == "handling_unit":
         return case.handling_unit_id or case.assigned_unit_id
     spec = defn.relations[relation]
-    return chart_loader().nearest_of_type(spec["unit_type"], case.filing_unit_id)
+    return chart().nearest_of_type(spec["unit_type"], case.filing_unit_id)

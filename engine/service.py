@@ -22,8 +22,8 @@ from engine.evidence import Evidence, Upload, check_uploads
 from engine.guards import GuardContext, run_guards
 from engine.history import GENESIS, event_hash
 from engine.machine import next_state
-from engine.models import Attachment, Case, CaseEvent, OutboxMessage, Unit
-from engine.org import OrgChart, resolve_relation
+from engine.models import Attachment, Case, CaseEvent, OutboxMessage
+from engine.org import resolve_relation
 from engine.references import next_reference
 from engine.uow import UnitOfWork
 from engine.validation import validate
@@ -42,14 +42,7 @@ class Outcome:
 
 
 def _unit_lookup(uow: UnitOfWork):  # noqa: ANN202 - a closure for validation
-    def lookup(value: Any) -> tuple[int, str] | None:
-        q = select(Unit.id, Unit.type).where(Unit.active.is_(True))
-        text = str(value).strip()
-        q = q.where(Unit.id == int(text)) if text.isdigit() else q.where(Unit.code == text)
-        row = uow.session.execute(q).first()
-        return (row[0], row[1]) if row else None
-
-    return lookup
+    return lambda value: uow.org_chart().lookup(value)
 
 
 def _reference_exists(uow: UnitOfWork):  # noqa: ANN202
@@ -60,9 +53,7 @@ def _reference_exists(uow: UnitOfWork):  # noqa: ANN202
 
 
 def _actor_unit_type(uow: UnitOfWork, actor: Actor) -> str | None:
-    if actor.unit_id is None:
-        return None
-    return uow.session.scalar(select(Unit.type).where(Unit.id == actor.unit_id))
+    return uow.org_chart().type.get(actor.unit_id) if actor.unit_id is not None else None
 
 
 def file_report(
@@ -97,9 +88,9 @@ def file_report(
     )
     uow.session.add(case)
     uow.flush()
-    outcome = _apply(uow, defn, case, t, actor, cleaned, now, None, evidence)
+    seq = _apply(uow, defn, case, t, actor, cleaned, now, None, evidence)
     uow.commit()
-    return outcome
+    return Outcome(case.id, case.reference, case.state, case.version, seq)
 
 
 def fire(
@@ -130,9 +121,9 @@ def fire(
     if t.guards:
         ctx = GuardContext(defn, case, cleaned, _actor_unit_type(uow, actor), now.astimezone(LOCAL_TZ).date())
         run_guards(t.guards, ctx)
-    outcome = _apply(uow, defn, case, t, actor, cleaned, now, from_state, evidence)
+    seq = _apply(uow, defn, case, t, actor, cleaned, now, from_state, evidence)
     uow.commit()
-    return outcome
+    return Outcome(case.id, case.reference, case.state, case.version, seq)
 
 
 def _apply(
@@ -145,15 +136,11 @@ def _apply(
     now: datetime,
     from_state: str | None,
     evidence: list[Evidence],
-) -> Outcome:
-    """The writes every transition shares; the caller commits."""
+) -> int:
+    """The writes every transition shares; returns the new event's number. The caller commits
+    (no flush here: the commit's single flush is the cheapest, and a conflict surfaces there)."""
     session = uow.session
-    chart_cache: list[OrgChart] = []
-
-    def chart() -> OrgChart:
-        if not chart_cache:
-            chart_cache.append(OrgChart.load(session))
-        return chart_cache[0]
+    chart = uow.org_chart
 
     for column, names in defn.index.items():
         for name in names:
@@ -233,5 +220,4 @@ def _apply(
                 payload=payload, status="pending", attempts=0, next_attempt_at=now, created_at=now,
             )
         )  # fmt: skip
-    uow.flush()
-    return Outcome(case.id, case.reference, case.state, case.version, seq)
+    return seq

@@ -6,6 +6,7 @@ the block without a commit rolls everything back, so a failed command writes not
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -19,6 +20,7 @@ from engine.calendar import WorkingCalendar, get_calendar
 from engine.clock import Clock, SystemClock
 from engine.db import make_engine, make_sessionmaker
 from engine.errors import StaleVersion
+from engine.org import OrgChart
 from engine.registry import DefinitionRegistry, sync_definitions
 from workflows.loader import DEFINITIONS_DIR, load_all
 
@@ -30,6 +32,8 @@ class Runtime:
     clock: Clock = field(default_factory=SystemClock)
     registry: DefinitionRegistry = field(default_factory=DefinitionRegistry)
     calendar_provider: Callable[[], WorkingCalendar] = get_calendar
+    org_chart_ttl_s: float = 60.0
+    _chart: tuple[float, OrgChart] | None = field(default=None, init=False, repr=False)
 
     @classmethod
     def from_url(cls, url: str, *, clock: Clock | None = None, **engine_kwargs: object) -> Runtime:
@@ -39,6 +43,20 @@ class Runtime:
     @property
     def calendar(self) -> WorkingCalendar:
         return self.calendar_provider()
+
+    def org_chart(self, session: Session) -> OrgChart:
+        """The unit tree, cached: it is read on nearly every transition and changes rarely.
+
+        This process drops it when it changes a unit; other processes see a change within
+        `org_chart_ttl_s` seconds.
+        """
+        now = time.monotonic()
+        if self._chart is None or now - self._chart[0] > self.org_chart_ttl_s:
+            self._chart = (now, OrgChart.load(session))
+        return self._chart[1]
+
+    def forget_org_chart(self) -> None:
+        self._chart = None
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self)
@@ -68,6 +86,9 @@ class UnitOfWork:
         if self._calendar is None:
             self._calendar = self.runtime.calendar
         return self._calendar
+
+    def org_chart(self) -> OrgChart:
+        return self.runtime.org_chart(self.session)
 
     def __enter__(self) -> UnitOfWork:
         self.session: Session = self.runtime.sessions()
