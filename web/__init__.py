@@ -1,4 +1,8 @@
-"""The Flask application: an application factory as in the Flask tutorial, one blueprint per concern."""
+"""The Flask application: an application factory as in the Flask tutorial, one blueprint per concern.
+
+No scheduler is started here (the reloader builds the app twice, and tests build many): the
+timer sweep has its own command and guarded hook (web/scheduler.py).
+"""
 
 from __future__ import annotations
 
@@ -6,13 +10,22 @@ import logging
 import os
 from typing import Any
 
-from flask import Flask
+from flask import Flask, Response
+from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import inspect
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from engine.uow import Runtime
 from web import config
 
 log = logging.getLogger(__name__)
+csrf = CSRFProtect()
+
+# Everything the pages load comes from this server: no CDN, and no inline script.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "font-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -28,10 +41,40 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.extensions["presscase"] = runtime
     _load_definitions_if_migrated(runtime)
 
+    if app.config.get("PRESSCASE_HTTPS"):
+        # Behind a TLS-terminating proxy: trust one hop for scheme and host, so CSRF's Referer
+        # check and url_for(_external=True) see https.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
+
+    csrf.init_app(app)
+    from web import auth, i18n
+
+    i18n.init_app(app)
+    auth.init_app(app)
+    _register_blueprints(app)
+    app.after_request(_security_headers)
+
     from web.cli import register_commands
 
     register_commands(app)
     return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from web import admin, auth, cases, errors, home, overview, reports, worklist
+
+    app.url_map.converters["id"] = cases.IdConverter
+    for module in (home, auth, reports, worklist, cases, admin, overview):
+        app.register_blueprint(module.bp)
+    errors.init_app(app)
+
+
+def _security_headers(response: Response) -> Response:
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    return response
 
 
 def runtime_of(app: Flask) -> Runtime:

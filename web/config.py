@@ -44,6 +44,13 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "REMEMBER_COOKIE_SECURE": behind_https,
         "PERMANENT_SESSION_LIFETIME": 8 * 3600,
         "MAX_CONTENT_LENGTH": 60 * 1024 * 1024,
+        # A form's text (not its files) may be large: a report's description is up to 10,000 characters.
+        "MAX_FORM_MEMORY_SIZE": 1024 * 1024,
+        # Short, deliberate lifetimes: "remember me" keeps a person signed in for 3 days, not Flask-Login's 365.
+        "REMEMBER_COOKIE_DURATION": 3 * 24 * 3600,
+        # A CSRF token lives as long as the session (8 h), so a long report written slowly is not refused
+        # after Flask-WTF's default 1 h; the token is still bound to the session and the secret key.
+        "WTF_CSRF_TIME_LIMIT": 8 * 3600,
         "SQLITE_SYNCHRONOUS": env.get("PRESSCASE_SQLITE_SYNCHRONOUS", "FULL"),
         "SCHEDULER_INTERVAL_S": int(env.get("PRESSCASE_SWEEP_INTERVAL", "30")),
         "RUN_SCHEDULER_IN_WEB": env.get("PRESSCASE_WEB_SCHEDULER", "").lower() in ("1", "true", "yes"),

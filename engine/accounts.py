@@ -1,0 +1,58 @@
+"""Account commands the web administration needs beyond engine/admin.py: unit, language, own password.
+
+Kept in a module of their own so engine/admin.py (owned by the engine's author) stays untouched;
+each is one unit of work, like the commands there.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from engine.errors import InvalidData, NotFound
+from engine.models import Unit, User
+from engine.passwords import MIN_LENGTH, hash_password, verify_password
+from engine.uow import UnitOfWork
+
+LANGUAGES = ("vi", "en")
+
+
+def _user_by_id(uow: UnitOfWork, user_id: int) -> User:
+    user = uow.session.get(User, user_id)
+    if user is None:
+        raise NotFound("No such user.", "Không tìm thấy người dùng.")
+    return user
+
+
+def set_unit(uow: UnitOfWork, user_id: int, unit_id: int) -> User:
+    user = _user_by_id(uow, user_id)
+    if uow.session.scalar(select(Unit.id).where(Unit.id == unit_id, Unit.active.is_(True))) is None:
+        raise InvalidData({"unit": ("Không tìm thấy đơn vị.", "No such unit.")})
+    user.unit_id = unit_id
+    uow.commit()
+    return user
+
+
+def set_language(uow: UnitOfWork, user_id: int, language: str) -> User:
+    if language not in LANGUAGES:
+        raise InvalidData({"language": ("Ngôn ngữ: vi hoặc en.", "Language: vi or en.")})
+    user = _user_by_id(uow, user_id)
+    user.language = language
+    uow.commit()
+    return user
+
+
+def change_own_password(uow: UnitOfWork, user_id: int, current: str, new: str) -> User:
+    """The person proves they know the current password; the new one must be long enough and different."""
+    user = _user_by_id(uow, user_id)
+    errors: dict[str, tuple[str, str]] = {}
+    if not verify_password(user.password_hash, current):
+        errors["current_password"] = ("Mật khẩu hiện tại không đúng.", "The current password is wrong.")
+    if len(new) < MIN_LENGTH:
+        errors["new_password"] = (f"Mật khẩu tối thiểu {MIN_LENGTH} ký tự.", f"At least {MIN_LENGTH} characters.")
+    elif new == current:
+        errors["new_password"] = ("Mật khẩu mới phải khác mật khẩu cũ.", "The new password must differ from the old one.")
+    if errors:
+        raise InvalidData(errors)
+    user.password_hash = hash_password(new)
+    uow.commit()
+    return user

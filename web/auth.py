@@ -1,0 +1,176 @@
+"""Sign-in, sign-out and one's own password, with Flask-Login.
+
+The session stores the user id together with a fingerprint of the password hash, so a reset
+password ends every other session, and the user is reloaded from the database on every
+request, so a disabled account is signed out at its next click.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext
+from flask_login import LoginManager, current_user, login_required, login_user, logout_user
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from engine import accounts
+from engine.actors import Actor
+from engine.errors import InvalidData
+from engine.models import User
+from engine.passwords import hash_password, verify_password
+from web.access import current_actor, runtime
+from web.forms import FormField, form_text
+from web.i18n import lang
+
+bp = Blueprint("auth", __name__)
+login_manager = LoginManager()
+_DUMMY_HASH: list[str] = []
+
+
+@dataclass(frozen=True)
+class SessionUser:
+    """What Flask-Login keeps for a request: a snapshot of the user row and their engine Actor."""
+
+    id: int
+    username: str
+    full_name: str
+    unit_id: int
+    unit_name: str
+    language: str
+    roles: frozenset[str]
+    fingerprint: str
+    is_active: bool = True
+    is_authenticated: bool = True
+    is_anonymous: bool = False
+
+    @classmethod
+    def from_user(cls, user: User) -> SessionUser:
+        return cls(user.id, user.username, user.full_name, user.unit_id, user.unit.name, user.language, user.roles,
+                   user.password_hash[-16:], user.active)  # fmt: skip
+
+    def get_id(self) -> str:
+        return f"{self.id}.{self.fingerprint}"
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(self.id, self.unit_id, self.roles, self.full_name, self.language)
+
+
+def load_user(user_key: str) -> SessionUser | None:
+    """None for a malformed key, an unknown or disabled user, or a password changed since sign-in."""
+    uid_text, _sep, fingerprint = user_key.partition(".")
+    if not uid_text.isdigit() or len(uid_text) > 12:
+        return None
+    with runtime().read_session() as s:
+        user = s.get(User, int(uid_text))
+        if user is None or not user.active or user.password_hash[-16:] != fingerprint:
+            return None
+        return SessionUser.from_user(user)
+
+
+def init_app(app: Flask) -> None:
+    login_manager.init_app(app)
+    login_manager.user_loader(load_user)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = lazy_gettext("Vui lòng đăng nhập để tiếp tục.")
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "strong"
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path on this site (no scheme, no host, no '//'), else the home page."""
+    if target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
+            return target
+    return url_for("home.index")
+
+
+def _login_fields(username: str = "", error: str | None = None) -> list[FormField]:
+    return [
+        FormField("username", "string", _("Tên đăng nhập"), required=True, value=username, error=error),
+        FormField("password", "password", _("Mật khẩu"), required=True),
+        FormField("remember", "boolean", _("Ghi nhớ đăng nhập trên máy này (3 ngày)")),
+    ]
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Response | str | tuple[str, int]:
+    if current_user.is_authenticated:
+        return redirect(url_for("home.index"))
+    if request.method == "GET":
+        return render_template("auth/login.html", fields=_login_fields(), next=request.args.get("next", ""))
+    username = form_text("username", 200).strip().lower()
+    password = form_text("password", 1000)
+    with runtime().read_session() as s:
+        user = s.scalar(select(User).where(User.username == username)) if username else None
+        if user is None:
+            if not _DUMMY_HASH:
+                _DUMMY_HASH.append(hash_password("not-a-password"))
+            verify_password(_DUMMY_HASH[0], password)  # same work either way: no user enumeration by timing
+            ok = False
+        else:
+            ok = verify_password(user.password_hash, password)
+        if not ok:
+            error = _("Tên đăng nhập hoặc mật khẩu không đúng.")
+        elif not user.active:  # type: ignore[union-attr]
+            error = _("Tài khoản này đã bị khóa. Vui lòng liên hệ quản trị hệ thống.")
+        else:
+            login_user(SessionUser.from_user(user), remember=request.form.get("remember") in ("1", "on"))  # type: ignore[arg-type]
+            return redirect(_safe_next(request.form.get("next")))
+    fields = _login_fields(username, error)
+    return render_template("auth/login.html", fields=fields, next=request.form.get("next", "")), 422
+
+
+@bp.route("/logout", methods=["POST"])
+def logout() -> Response:
+    logout_user()
+    flash(_("Bạn đã đăng xuất."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password() -> Response | str | tuple[str, int]:
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        current = form_text("current_password", 1000)
+        new = form_text("new_password", 1000)
+        if new != form_text("confirm_password", 1000):
+            errors["confirm_password"] = _("Hai lần nhập mật khẩu mới không khớp.")
+        try:
+            if not errors:
+                with runtime().uow() as uow:
+                    accounts.change_own_password(uow, current_actor().user_id or 0, current, new)
+                with runtime().read_session() as s:
+                    user = s.get(User, current_user.id)
+                    login_user(SessionUser.from_user(user))  # type: ignore[arg-type]  # new fingerprint
+                flash(_("Đã đổi mật khẩu."), "success")
+                return redirect(url_for("home.index"))
+        except InvalidData as err:
+            errors.update(err.field_messages(lang()))
+    fields = [
+        FormField("current_password", "password", _("Mật khẩu hiện tại"), required=True, error=errors.get("current_password")),
+        FormField("new_password", "password", _("Mật khẩu mới (tối thiểu 8 ký tự)"), required=True,
+                  error=errors.get("new_password")),
+        FormField("confirm_password", "password", _("Nhập lại mật khẩu mới"), required=True,
+                  error=errors.get("confirm_password")),
+    ]  # fmt: skip
+    return render_template("auth/password.html", fields=fields), (422 if errors else 200)
+
+
+@bp.route("/account/language", methods=["POST"])
+@login_required
+def set_language() -> Response:
+    """Each person picks Vietnamese or English for themselves; an unknown choice is simply refused."""
+    choice = form_text("language", 10)
+    try:
+        with runtime().uow() as uow:
+            accounts.set_language(uow, current_user.id, choice)
+    except InvalidData as err:
+        flash(err.message(lang()), "error")
+    return redirect(_safe_next(request.form.get("next")))

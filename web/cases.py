@@ -1,0 +1,169 @@
+"""The case page, the transition forms, and evidence downloads.
+
+Buttons come from CaseView.allowed (engine.policy); every POST goes through engine.service.fire
+with the version the form was rendered from, so a forged or stale request changes nothing.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from functools import lru_cache
+from urllib.parse import quote
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import login_required
+from sqlalchemy import select
+from sqlalchemy.orm import undefer
+from werkzeug.routing import BaseConverter
+from werkzeug.wrappers import Response
+
+from engine import service
+from engine.errors import InvalidData, NotAvailable, StaleVersion
+from engine.machine import mermaid
+from engine.models import Attachment
+from engine.queries import case_view, load_visible_case
+from web.access import current_actor, runtime
+from web.badges import badge_for, status_of
+from web.forms import EVIDENCE_FIELD, data_from_request, evidence_field, fields_for, uploads_from_request
+from web.i18n import lang
+from web.present import report_facts, timeline, unit_names
+from workflows.definition import Definition, TransitionSpec
+
+bp = Blueprint("cases", __name__, url_prefix="/cases")
+
+
+class IdConverter(BaseConverter):
+    """A database id: 1 to 18 digits, so an absurd number is a 404 and never overflows the driver."""
+
+    regex = r"[1-9][0-9]{0,17}"
+
+    def to_python(self, value: str) -> int:
+        return int(value)
+
+    def to_url(self, value: object) -> str:
+        return str(value)
+
+
+@lru_cache(maxsize=256)
+def diagram(defn: Definition, state: str, language: str) -> str:
+    """The Mermaid text of a definition with the current state highlighted (drawn once per state and language)."""
+    return mermaid(defn, state, language)
+
+
+def _page(case_id: int, *, conflict: str | None = None, status: int = 200) -> tuple[str, int]:
+    rt = runtime()
+    actor = current_actor()
+    now = rt.clock.now()
+    with rt.read_session() as s:
+        cv = case_view(s, rt.registry, actor, case_id=case_id)
+        units = unit_names(s)
+        calendar = rt.calendar
+        ctx = {
+            "cv": cv, "case": cv.case, "defn": cv.definition,
+            "state_label": cv.definition.states[cv.case.state].label(lang()),
+            "badge": badge_for(cv.case, now, calendar), "deadline": status_of(cv.case, now, calendar),
+            "facts": report_facts(cv, units), "timeline": list(reversed(timeline(cv, units))),
+            "diagram": diagram(cv.definition, cv.case.state, lang()),
+            "conflict": conflict, "filed": request.args.get("filed") == "1",
+        }  # fmt: skip
+        return render_template("cases/show.html", **ctx), status
+
+
+@bp.route("/<id:case_id>")
+@login_required
+def show(case_id: int) -> tuple[str, int]:
+    return _page(case_id)
+
+
+def _transition_for_form(defn: Definition, state: str, trigger: str, allowed: list[TransitionSpec]) -> TransitionSpec:
+    """The transition a form is for: 404 when the trigger is unknown, 403 when it is not this person's to fire."""
+    t = next((t for t in allowed if t.trigger == trigger), None)
+    if t is not None:
+        return t
+    if not any(t.trigger == trigger for t in defn.transitions):
+        abort(404)
+    if defn.transition(trigger, state) is None:
+        raise NotAvailable(f"'{trigger}' is not available now.", "Thao tác này không thực hiện được ở trạng thái hiện tại.")
+    abort(403)
+
+
+def _form_page(case_id: int, trigger: str, values: dict[str, object] | None = None,
+               errors: dict[str, str] | None = None, version: int | None = None) -> tuple[str, int]:
+    rt = runtime()
+    with rt.read_session() as s:
+        cv = case_view(s, rt.registry, current_actor(), case_id=case_id)
+        t = _transition_for_form(cv.definition, cv.case.state, trigger, cv.allowed)
+        fields = fields_for(s, cv.definition, t, values, errors)
+        ctx = {
+            "cv": cv, "case": cv.case, "defn": cv.definition, "t": t, "fields": fields,
+            "evidence": evidence_field((errors or {}).get(EVIDENCE_FIELD)),
+            "version": version if version is not None else cv.case.version,
+            "state_label": cv.definition.states[cv.case.state].label(lang()),
+            "dest_label": cv.definition.states[t.dest].label(lang()),
+        }  # fmt: skip
+        return render_template("cases/act.html", **ctx), (422 if errors else 200)
+
+
+def _posted_version() -> int:
+    text = (request.form.get("version") or "").strip()
+    if not text.isdigit() or len(text) > 9:
+        abort(400)
+    return int(text)
+
+
+@bp.route("/<id:case_id>/act/<trigger>", methods=["GET", "POST"])
+@login_required
+def act(case_id: int, trigger: str) -> Response | tuple[str, int]:
+    trigger = trigger[:60]
+    if request.method == "GET":
+        return _form_page(case_id, trigger)
+    rt = runtime()
+    actor = current_actor()
+    version = _posted_version()
+    with rt.read_session() as s:
+        case, defn = load_visible_case(s, rt.registry, actor, case_id=case_id)
+        spec = defn.transition(trigger, case.state) or next((t for t in defn.transitions if t.trigger == trigger), None)
+    if spec is None:
+        abort(404)
+    data = data_from_request(spec)
+    try:
+        with rt.uow() as uow:
+            out = service.fire(uow, case_id, trigger, actor, data, expected_version=version, uploads=uploads_from_request())
+    except StaleVersion as err:
+        return _page(case_id, conflict=err.message(lang()), status=409)
+    except NotAvailable as err:
+        return _page(case_id, conflict=err.message(lang()), status=409)
+    except InvalidData as err:
+        return _form_page(case_id, trigger, data, err.field_messages(lang()), version)
+    state = defn.states[out.state].label(lang())
+    flash(_("Đã thực hiện «%(action)s». Trạng thái mới: %(state)s.", action=spec.label(lang()), state=state), "success")
+    return redirect(url_for("cases.show", case_id=case_id))
+
+
+def content_disposition(filename: str) -> str:
+    """attachment, with an ASCII fallback and the exact UTF-8 name per RFC 5987/6266 (Vietnamese names survive)."""
+    folded = filename.replace("đ", "d").replace("Đ", "D")
+    ascii_name = unicodedata.normalize("NFKD", folded).encode("ascii", "ignore").decode("ascii")
+    ascii_name = "".join(ch for ch in ascii_name if ch.isprintable() and ch not in '"\\;').strip() or "tep-dinh-kem"
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+@bp.route("/<id:case_id>/attachments/<id:attachment_id>")
+@login_required
+def attachment(case_id: int, attachment_id: int) -> Response:
+    """Only to those who may see the case (else 404, as for the case itself); always a download."""
+    rt = runtime()
+    with rt.read_session() as s:
+        load_visible_case(s, rt.registry, current_actor(), case_id=case_id)
+        att = s.scalar(select(Attachment).options(undefer(Attachment.content))
+                       .where(Attachment.id == attachment_id, Attachment.case_id == case_id))  # fmt: skip
+        if att is None:
+            abort(404)
+        response = Response(att.content, mimetype=att.content_type)
+        response.headers["Content-Disposition"] = content_disposition(att.filename)
+        response.headers["Content-Length"] = str(len(att.content))
+        response.headers["Cache-Control"] = "private, no-store"
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+        return response

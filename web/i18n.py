@@ -1,0 +1,95 @@
+"""Languages and local time: Vietnamese by default, English per user; times shown in Hà Nội time.
+
+The interface strings are written in Vietnamese (the source language) and translated into
+English by the catalogue in web/translations/en. States, triggers, fields and lists carry
+their own vi/en labels in the workflow definition, so those come from the definition.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from flask import Flask, request, session
+from flask_babel import Babel, get_locale
+from flask_login import current_user
+
+from engine.clock import LOCAL_TZ
+
+LANGUAGES = ("vi", "en")
+
+
+def select_locale() -> str:
+    """The signed-in person's own language; before sign-in, the one they picked, else Vietnamese."""
+    if getattr(current_user, "is_authenticated", False):
+        return current_user.language if current_user.language in LANGUAGES else "vi"
+    chosen = session.get("lang")
+    if chosen in LANGUAGES:
+        return chosen
+    return "vi"
+
+
+def lang() -> str:
+    """'vi' or 'en' for the current request (outside a request, Vietnamese)."""
+    try:
+        return str(get_locale() or "vi")[:2]
+    except (RuntimeError, AttributeError):
+        return "vi"
+
+
+def local_dt(value: datetime | None) -> str:
+    """dd/mm/yyyy HH:MM in Asia/Ho_Chi_Minh; stored times are aware UTC."""
+    if value is None:
+        return ""
+    return value.astimezone(LOCAL_TZ).strftime("%d/%m/%Y %H:%M")
+
+
+def local_dt_iso(value: str | None) -> str:
+    """An ISO timestamp kept inside event data, shown like any other time."""
+    try:
+        return local_dt(datetime.fromisoformat(value)) if value else ""
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def local_date(value: date | datetime | str | None) -> str:
+    """A date as dd/mm/yyyy; ISO strings (how dates sit in case data) are accepted."""
+    if value in (None, ""):
+        return ""
+    if isinstance(value, str):
+        try:
+            value = date.fromisoformat(value[:10])
+        except ValueError:
+            return value
+    if isinstance(value, datetime):
+        value = value.astimezone(LOCAL_TZ).date()
+    return value.strftime("%d/%m/%Y")
+
+
+def money(value: Any) -> str:
+    """Vietnamese grouping: 15.000.000 đ."""
+    try:
+        return f"{int(value):,}".replace(",", ".") + " đ"
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def label(obj: Any) -> str:
+    """Anything with a `label(lang)` method (state, transition, field, definition) in the current language."""
+    return obj.label(lang()) if obj is not None else ""
+
+
+def init_app(app: Flask) -> None:
+    Babel(app, locale_selector=select_locale, default_translation_directories="translations")
+    app.jinja_env.filters["localdt"] = local_dt
+    app.jinja_env.filters["localdt_iso"] = local_dt_iso
+    app.jinja_env.filters["localdate"] = local_date
+    app.jinja_env.filters["money"] = money
+    app.jinja_env.globals["lang"] = lang
+    app.jinja_env.globals["label"] = label
+
+    @app.before_request
+    def _remember_language_choice() -> None:
+        chosen = request.args.get("lang")
+        if chosen in LANGUAGES and not getattr(current_user, "is_authenticated", False):
+            session["lang"] = chosen
