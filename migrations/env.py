@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 
 import engine.models  # noqa: F401 - registers the tables on the metadata
+import engine.notification_models  # noqa: F401 - inbox, deliveries, digests, preferences
 from engine.db import Base, make_engine
 
 config = context.config
