@@ -48,6 +48,28 @@ class WorkingCalendar:
                 counted += 1
         return day
 
+    def sub_working_days(self, end: date, n: int) -> date:
+        """The n-th working day before `end` (`end` itself never counts): a warning N working days ahead."""
+        day = end
+        counted = 0
+        while counted < n:
+            day -= timedelta(days=1)
+            if self.is_working_day(day):
+                counted += 1
+        return day
+
+    def working_day_on_or_after(self, day: date) -> date:
+        while not self.is_working_day(day):
+            day += timedelta(days=1)
+        return day
+
+    def shift_working_days(self, start: date, n: int) -> date:
+        """Like add_working_days, but for any n: 0 is the first working day on or after `start`,
+        and a negative n counts back from it (a clock paused while already late stays late)."""
+        if n > 0:
+            return self.add_working_days(start, n)
+        return self.sub_working_days(self.working_day_on_or_after(start), -n)
+
     def working_days_between(self, start: date, end: date) -> int:
         """Working days in (start, end]; negative when end is before start."""
         if end < start:
@@ -64,6 +86,11 @@ class WorkingCalendar:
 def end_of_local_day(day: date) -> datetime:
     """A deadline falls due at the end of its last day, local time (stored as UTC)."""
     return datetime.combine(day, time(23, 59, 59), tzinfo=LOCAL_TZ)
+
+
+def start_of_local_day(day: date) -> datetime:
+    """Warnings fall due at the start of their day, local time."""
+    return datetime.combine(day, time(0, 0), tzinfo=LOCAL_TZ)
 
 
 def load_overrides(path: Path) -> dict[date, bool]:

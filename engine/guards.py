@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 
 from engine.errors import InvalidData
+from engine.limitation import expires_on, imposes_sanction
 from engine.models import Case
 from workflows.definition import Definition
 
@@ -45,8 +46,36 @@ def fine_within_ceiling(ctx: GuardContext) -> None:
         )
 
 
+def within_limitation(ctx: GuardContext) -> None:
+    """Refuse a sanction once the limitation period has run out, saying on which day it did.
+
+    Measures that are not sanctions (a reminder, a correction) remain possible after it.
+    """
+    sanctions = imposes_sanction(ctx.defn, ctx.data)
+    if not sanctions:
+        return
+    facts = {**(ctx.case.facts or {}), **ctx.data}
+    expiry = expires_on(ctx.defn, facts)
+    if expiry is None or ctx.today <= expiry:
+        return
+    rule = ctx.defn.limitation
+    assert rule is not None
+    basis = ctx.defn.basis_text(rule.basis, rule.article)
+    field = rule.sanction_field or "measures"
+    raise InvalidData(
+        {
+            field: (
+                f"Đã hết thời hiệu xử phạt từ ngày {expiry:%d/%m/%Y} ({basis}); không thể áp dụng hình thức xử phạt.",
+                f"The limitation period for sanctioning expired on {expiry.isoformat()} ({basis}); "
+                f"no sanction may be imposed.",
+            )
+        }
+    )
+
+
 GUARDS: dict[str, Callable[[GuardContext], None]] = {
     "fine_within_ceiling": fine_within_ceiling,
+    "within_limitation": within_limitation,
 }
 
 

@@ -7,12 +7,13 @@ the data by rules in the definition, so the engine stays ignorant of any particu
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -20,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
@@ -126,6 +128,10 @@ class Case(Base):
     state_entered_at: Mapped[datetime] = mapped_column(UtcDateTime())
     deadline_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     deadline_info: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # 0 until a timer escalates the current stage; reset when the stage's clock restarts or is extended.
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The last day a sanction may be imposed (limitation period), when the facts give its start.
+    limitation_expires_on: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
@@ -198,3 +204,41 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+PENDING = "pending"
+
+
+class Timer(Base):
+    """A due time the engine acts on: written with the transition that starts it, cancelled with the one that leaves.
+
+    A sweeper claims due rows (`claimed_by`, `lease_until`), fires them through the engine and
+    marks them `fired` in the same transaction as the history event; a claim whose lease ran out
+    (its sweeper died) is taken over, so a timer is never lost and never fired twice.
+    """
+
+    __tablename__ = "timers"
+    __table_args__ = (
+        Index(
+            "ix_timers_pending_due", "due_at",
+            sqlite_where=text("status = 'pending'"), postgresql_where=text("status = 'pending'"),
+        ),
+        Index("ix_timers_case_id_status", "case_id", "status"),
+    )  # fmt: skip
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    kind: Mapped[str] = mapped_column(String(30))  # due_soon, overdue, escalation, limitation_warning
+    level: Mapped[int | None] = mapped_column(Integer)  # escalation level, or days before the limitation date
+    state: Mapped[str | None] = mapped_column(String(40))  # the state it belongs to; None: the whole case
+    started_by_event: Mapped[int] = mapped_column(Integer)
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    status: Mapped[str] = mapped_column(String(12), default=PENDING)  # pending, fired, cancelled, failed
+    claimed_by: Mapped[str | None] = mapped_column(String(80))
+    lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    fired_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    fired_event_seq: Mapped[int | None] = mapped_column(Integer)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

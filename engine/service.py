@@ -13,16 +13,16 @@ from typing import Any
 
 from sqlalchemy import select
 
-from engine import policy
+from engine import deadlines, limitation, policy, timers
 from engine.actors import Actor
 from engine.clock import LOCAL_TZ
-from engine.deadlines import compute_deadline, remaining_working_days
-from engine.errors import NotFound, StaleVersion
+from engine.errors import InvalidData, NotAvailable, NotFound, NotPermitted, StaleVersion
 from engine.evidence import Evidence, Upload, check_uploads
 from engine.guards import GuardContext, run_guards
-from engine.history import GENESIS, event_hash
+from engine.history import GENESIS
+from engine.journal import append_event, notify
 from engine.machine import next_state
-from engine.models import Attachment, Case, CaseEvent, OutboxMessage
+from engine.models import Attachment, Case
 from engine.org import resolve_relation
 from engine.references import next_reference
 from engine.uow import UnitOfWork
@@ -155,26 +155,18 @@ def _apply(
         else:
             case.assigned_unit_id = resolve_relation(defn, t.assign["relation"], case, chart)
 
-    old_deadline, old_info = case.deadline_at, case.deadline_info
+    old_expiry = case.limitation_expires_on
+    case.limitation_expires_on = limitation.expires_on(defn, case.facts)
     case.state = t.dest
     seq = case.event_count + 1
-    dest_spec = defn.states[t.dest]
-    case.closed = dest_spec.terminal
-    if t.dest != from_state or t.restart_deadline:
-        resume = None
-        paused = None
-        if from_state is not None:
-            from_spec = defn.states[from_state]
-            if dest_spec.pauses_clock_of == from_state and old_deadline is not None:
-                left = max(remaining_working_days(old_deadline, now, uow.calendar), 0)
-                paused = {"state": from_state, "remaining_working_days": left, "since": now.isoformat()}
-            elif from_spec.pauses_clock_of == t.dest and old_info and old_info.get("paused"):
-                resume = old_info["paused"]["remaining_working_days"]
-        case.deadline_at, case.deadline_info = compute_deadline(
-            defn, dest_spec, now, uow.calendar, event_seq=seq, resume_days=resume
+    case.closed = defn.states[t.dest].terminal
+    restarted = t.dest != from_state or t.restart_deadline
+    if restarted:
+        change = deadlines.on_transition(
+            defn, from_state, t.dest, case.deadline_at, case.deadline_info, now, uow.calendar, seq, case.escalation_level or 0
         )
-        if paused and case.deadline_info is not None:
-            case.deadline_info = {**case.deadline_info, "paused": paused}
+        case.deadline_at, case.deadline_info = change.deadline_at, change.info
+        case.escalation_level = change.resumed_escalation_level or 0
         if t.dest != from_state:
             case.state_entered_at = now
 
@@ -183,15 +175,7 @@ def _apply(
         event_data["evidence"] = [
             {**e.describe(), "received_at": now.isoformat()} for e in evidence
         ]
-    prev = case.last_event_hash or GENESIS
-    digest = event_hash(prev, case.id, seq, t.trigger, from_state, t.dest, actor.user_id, actor.unit_id, now, event_data)
-    session.add(
-        CaseEvent(
-            case_id=case.id, seq=seq, trigger=t.trigger, from_state=from_state, to_state=t.dest,
-            actor_id=actor.user_id, actor_unit_id=actor.unit_id, at=now, data=event_data,
-            prev_hash=prev, hash=digest,
-        )
-    )  # fmt: skip
+    seq = append_event(session, case, t.trigger, from_state, t.dest, actor, now, event_data)
     for e in evidence:
         session.add(
             Attachment(
@@ -199,9 +183,6 @@ def _apply(
                 size=e.size, sha256=e.sha256, received_at=now, uploaded_by=actor.user_id, content=e.content,
             )
         )  # fmt: skip
-    case.event_count = seq
-    case.last_event_hash = digest
-    case.updated_at = now
 
     payload = {
         "reference": case.reference,
@@ -211,13 +192,77 @@ def _apply(
         "to_state": t.dest,
         "deadline": case.deadline_at.isoformat() if case.deadline_at else None,
     }
-    for r in t.notify:
-        unit_id = resolve_relation(defn, r.relation, case, chart) if r.relation else None
-        session.add(
-            OutboxMessage(
-                case_id=case.id, event_seq=seq, topic=f"transition.{t.trigger}",
-                recipient_unit_id=unit_id, recipient_unit_type=r.unit_type, recipient_role=r.role,
-                payload=payload, status="pending", attempts=0, next_attempt_at=now, created_at=now,
-            )
-        )  # fmt: skip
+    notify(session, defn, case, t.notify, f"transition.{t.trigger}", seq, payload, now, chart)
+    # Timers of the stage left are cancelled and the new stage's written, in this transaction. The
+    # cancelling UPDATE autoflushes the case first, so on PostgreSQL the case row is locked before
+    # any timer row: the order the sweep takes too, so a person and a sweeper never deadlock.
+    timers.sync_on_transition(
+        session, defn, case, from_state=from_state, restarted=restarted, old_expiry=old_expiry, seq=seq, now=now,
+        calendar=uow.calendar,
+    )
     return seq
+
+
+def extend_deadline(
+    uow: UnitOfWork,
+    case_id: int,
+    actor: Actor,
+    working_days: int,
+    reason: str,
+    expected_version: int | None = None,
+) -> Outcome:
+    """Give the current stage N more working days, with a reason; who may is declared in the definition.
+
+    The stage's pending timers are re-planned from the new date and its escalation level starts
+    again; the filing unit (and whoever else the definition names) is told the new expected date.
+    """
+    case = uow.session.get(Case, case_id)
+    if case is None:
+        raise NotFound("Case not found.", "Không tìm thấy vụ việc.")
+    defn = uow.registry.get(case.workflow_name, case.workflow_version)
+    policy.ensure_visible(defn, case, actor)
+    if expected_version is not None and case.version != expected_version:
+        raise StaleVersion(expected_version, case.version)
+    ext = defn.extension
+    if not (ext and not actor.is_system and actor.roles & set(ext.roles) and policy.in_scope(ext.scope, case, actor)):
+        raise NotPermitted("You may not extend this case's deadline.", "Bạn không có quyền gia hạn vụ việc này.")
+    if case.closed or case.deadline_at is None or case.deadline_info is None:
+        raise NotAvailable("This case has no running deadline to extend.", "Vụ việc không có thời hạn đang chạy để gia hạn.")
+    errors: dict[str, tuple[str, str]] = {}
+    if isinstance(working_days, bool) or not isinstance(working_days, int) or not 1 <= working_days <= ext.max_working_days:
+        errors["working_days"] = (
+            f"Số ngày làm việc gia hạn phải từ 1 đến {ext.max_working_days}.",
+            f"The extension must be from 1 to {ext.max_working_days} working days.",
+        )
+    reason = (reason or "").strip()
+    if not reason or len(reason) > 4000:
+        errors["reason"] = ("Cần nêu lý do gia hạn (tối đa 4000 ký tự).", "A reason is required (4000 characters at most).")
+    if errors:
+        raise InvalidData(errors)
+
+    session = uow.session
+    now = uow.clock.now()
+    old_deadline = case.deadline_at
+    was_late = now > old_deadline
+    case.deadline_at, case.deadline_info = deadlines.extend(
+        old_deadline, case.deadline_info, working_days, now, uow.calendar, case.event_count + 1, reason, actor.user_id
+    )
+    case.escalation_level = 0
+    data = {"working_days": working_days, "reason": reason, "previous_deadline": old_deadline.isoformat(),
+            "deadline": case.deadline_at.isoformat(), "was_late": was_late}  # fmt: skip
+    seq = append_event(session, case, deadlines.EXTEND_TRIGGER, case.state, case.state, actor, now, data)
+    payload = {
+        "reference": case.reference,
+        "workflow": defn.name,
+        "state": case.state,
+        "previous_deadline": old_deadline.isoformat(),
+        "deadline": case.deadline_at.isoformat(),
+        "expected_on": case.deadline_at.astimezone(LOCAL_TZ).date().isoformat(),
+        "was_late": was_late,
+        "reason": reason,
+    }
+    notify(session, defn, case, ext.notify, "deadline.extended", seq, payload, now, uow.org_chart)
+    timers.cancel_pending(session, case.id, now, stage=True)
+    timers.schedule_stage(session, case, seq, now, uow.calendar)
+    uow.commit()
+    return Outcome(case.id, case.reference, case.state, case.version, seq)

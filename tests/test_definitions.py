@@ -66,7 +66,7 @@ CASES = [
      "transitions[8] (handle).fields.fine_amount.type", "unknown field type 'currency'"),
     ("unknown scope", broken('scope = "assigned_unit"', 'scope = "my_district"'),
      "transitions[1] (request_info).scope", "must be one of"),
-    ("unknown guard", broken('guards = ["fine_within_ceiling"]', 'guards = ["always_yes"]'),
+    ("unknown guard", broken('guards = ["fine_within_ceiling", "within_limitation"]', 'guards = ["always_yes"]'),
      "transitions[8] (handle).guards", "unknown guard 'always_yes'"),
     ("unknown relation", broken('assign = { relation = "publishing" }', 'assign = { relation = "newsroom" }'),
      "transitions[8] (handle).assign.relation", "unknown relation 'newsroom'"),

@@ -34,6 +34,64 @@ class Deadline:
     note: str = ""
 
 
+@dataclass(frozen=True)
+class Recipient:
+    relation: str | None = None  # filing_unit, assigned_unit, or a name in [relations]
+    role: str | None = None
+    unit_type: str | None = None
+
+
+@dataclass(frozen=True)
+class Escalation:
+    """Past the deadline by `after_working_days`, the case escalates to `level`, told to `notify`."""
+
+    level: int
+    after_working_days: int
+    notify: tuple[Recipient, ...] = ()
+
+
+@dataclass(frozen=True)
+class TimerRules:
+    """What a state's deadline sets off: a warning before it, a reminder at it, escalations after it."""
+
+    due_soon_days: int | None = None
+    due_soon_notify: tuple[Recipient, ...] = ()
+    overdue_notify: tuple[Recipient, ...] = ()
+    escalation: tuple[Escalation, ...] = ()
+
+
+@dataclass(frozen=True)
+class ExtensionPolicy:
+    """Who may extend a stage deadline, by how much at most, and who is told the new date."""
+
+    roles: tuple[str, ...]
+    scope: str = "any"
+    max_working_days: int = 30
+    notify: tuple[Recipient, ...] = ()
+    basis: str | None = None
+    article: str = ""
+
+
+@dataclass(frozen=True)
+class LimitationRule:
+    """The limitation period for sanctioning: counted in calendar days (or years) from a date in the facts.
+
+    `from_fields` are tried in order (the first present wins); a later transition that records
+    one of them (the assessment) overrides what the report said.
+    """
+
+    from_fields: tuple[str, ...]
+    years: int | None = None
+    days: int | None = None
+    warn_days_before: tuple[int, ...] = ()
+    watch_states: tuple[str, ...] = ()
+    sanction_field: str | None = None
+    sanction_list: str | None = None
+    basis: str | None = None
+    article: str = ""
+    notify: tuple[Recipient, ...] = ()
+
+
 @dataclass(frozen=True, eq=False)
 class StateSpec:
     id: str
@@ -44,6 +102,7 @@ class StateSpec:
     responsible: str | None = None
     pauses_clock_of: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    timers: TimerRules = field(default_factory=TimerRules)
 
     def label(self, lang: str = "vi") -> str:
         return self.label_vi if lang == "vi" else self.label_en
@@ -66,13 +125,6 @@ class FieldSpec:
 
     def label(self, lang: str = "vi") -> str:
         return self.label_vi if lang == "vi" else self.label_en
-
-
-@dataclass(frozen=True)
-class Recipient:
-    relation: str | None = None  # filing_unit, assigned_unit, or a name in [relations]
-    role: str | None = None
-    unit_type: str | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -125,6 +177,8 @@ class Definition:
     source: str
     path: str
     raw: dict[str, Any] = field(repr=False, default_factory=dict)
+    extension: ExtensionPolicy | None = None
+    limitation: LimitationRule | None = None
 
     @property
     def key(self) -> tuple[str, int]:
@@ -153,6 +207,13 @@ class Definition:
         if not item:
             return value
         return str(item.get(lang) or item.get("vi") or value)
+
+    def sanction_measures(self) -> frozenset[str]:
+        """The items of the limitation's measures list marked `sanction = true`."""
+        if self.limitation is None or not self.limitation.sanction_list:
+            return frozenset()
+        items = self.lists.get(self.limitation.sanction_list, {})
+        return frozenset(k for k, v in items.items() if v.get("sanction") is True)
 
     def basis_text(self, key: str | None, article: str = "") -> str:
         if not key or key not in self.legal_basis:

@@ -15,15 +15,19 @@ from workflows.definition import (
     SCOPES,
     Deadline,
     Definition,
+    Escalation,
+    ExtensionPolicy,
     FieldSpec,
     LegalBasis,
+    LimitationRule,
     Recipient,
     StateSpec,
+    TimerRules,
     TransitionSpec,
 )
 
 DEFINITIONS_DIR = Path(__file__).parent
-KNOWN_GUARDS = ("fine_within_ceiling",)
+KNOWN_GUARDS = ("fine_within_ceiling", "within_limitation")
 BUILTIN_RELATIONS = ("filing_unit", "assigned_unit", "handling_unit")
 INDEX_COLUMNS = ("kind", "severity", "subject")
 
@@ -108,6 +112,8 @@ def parse_definition(source: str, path: str = "<string>") -> Definition:
             if not isinstance(item, dict) or "vi" not in item or "en" not in item:
                 c.fail(f"lists.{list_name}.{item_key}", "needs both 'vi' and 'en' labels")
             check_basis(f"lists.{list_name}.{item_key}", item.get("basis"))
+            if "sanction" in item and not isinstance(item["sanction"], bool):
+                c.fail(f"lists.{list_name}.{item_key}.sanction", f"must be true or false, got {item['sanction']!r}")
 
     states: dict[str, StateSpec] = {}
     for sid, spec in c.need(raw, "states", "", dict).items():
@@ -126,7 +132,7 @@ def parse_definition(source: str, path: str = "<string>") -> Definition:
         responsible = spec.get("responsible")
         if responsible is not None and responsible not in roles:
             c.fail(f"{where}.responsible", f"role {responsible!r} does not exist in [roles]")
-        known = {"label_vi", "label_en", "terminal", "deadline", "responsible", "pauses_clock_of"}
+        known = {"label_vi", "label_en", "terminal", "deadline", "responsible", "pauses_clock_of", *TIMER_KEYS}
         states[sid] = StateSpec(
             id=sid,
             label_vi=c.need(spec, "label_vi", where, str),
@@ -136,6 +142,7 @@ def parse_definition(source: str, path: str = "<string>") -> Definition:
             responsible=responsible,
             pauses_clock_of=spec.get("pauses_clock_of"),
             extra={k: v for k, v in spec.items() if k not in known},
+            timers=_parse_timer_rules(c, where, spec, roles, relation_names),
         )
     for sid, st in states.items():
         if st.pauses_clock_of and st.pauses_clock_of not in states:
@@ -184,16 +191,7 @@ def parse_definition(source: str, path: str = "<string>") -> Definition:
         for g in guards:
             if g not in KNOWN_GUARDS:
                 c.fail(f"{where}.guards", f"unknown guard {g!r} (known: {', '.join(KNOWN_GUARDS)})")
-        notify = []
-        for j, n in enumerate(t.get("notify", [])):
-            rel = n.get("relation")
-            if rel is not None and rel not in relation_names:
-                c.fail(f"{where}.notify[{j}].relation", f"unknown relation {rel!r}")
-            if n.get("role") is not None and n["role"] not in roles:
-                c.fail(f"{where}.notify[{j}].role", f"role {n['role']!r} does not exist in [roles]")
-            if rel is None and n.get("role") is None and n.get("unit_type") is None:
-                c.fail(f"{where}.notify[{j}]", "names no relation, role or unit type")
-            notify.append(Recipient(rel, n.get("role"), n.get("unit_type")))
+        notify = _parse_recipients(c, f"{where}.notify", t.get("notify", []), roles, relation_names)
         transitions.append(
             TransitionSpec(
                 trigger=trigger,
@@ -206,7 +204,7 @@ def parse_definition(source: str, path: str = "<string>") -> Definition:
                 fields=fields,
                 assign=assign,
                 guards=guards,
-                notify=tuple(notify),
+                notify=notify,
                 restart_deadline=bool(t.get("restart_deadline", True)),
             )
         )
@@ -262,6 +260,12 @@ def parse_definition(source: str, path: str = "<string>") -> Definition:
         c.need(spec, "amount", f"fine_ceilings.{unit_type}", int)
         check_basis(f"fine_ceilings.{unit_type}", spec.get("basis"))
 
+    extension = _parse_extension(c, raw.get("extension"), roles, relation_names, check_basis)
+    limitation = _parse_limitation(c, raw.get("limitation"), states, transitions, lists, roles, relation_names, check_basis)
+    for i, t in enumerate(transitions):
+        if "within_limitation" in t.guards and limitation is None:
+            c.fail(f"transitions[{i}] ({t.trigger}).guards", "'within_limitation' needs a [limitation] section")
+
     return Definition(
         name=name,
         version=version,
@@ -283,6 +287,8 @@ def parse_definition(source: str, path: str = "<string>") -> Definition:
         source=source,
         path=path,
         raw=raw,
+        extension=extension,
+        limitation=limitation,
     )
 
 
@@ -324,3 +330,160 @@ def _parse_fields(
             )
         )
     return tuple(fields)
+
+
+TIMER_KEYS = ("due_soon_days", "due_soon_notify", "overdue_notify", "escalation")
+
+
+def _positive_int(c: _Checker, key: str, value: Any) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        c.fail(key, f"must be a whole number of 1 or more, got {value!r}")
+    return value
+
+
+def _parse_recipients(
+    c: _Checker, where: str, items: Any, roles: dict[str, Any], relation_names: set[str]
+) -> tuple[Recipient, ...]:
+    """A list of `{ relation, role, unit_type }` tables: who is told (fanned out to people later)."""
+    if not isinstance(items, list):
+        c.fail(where, f"must be a list of {{ relation, role, unit_type }} tables, got {items!r}")
+    out = []
+    for j, n in enumerate(items):
+        if not isinstance(n, dict):
+            c.fail(f"{where}[{j}]", f"must be a table {{ relation, role, unit_type }}, got {n!r}")
+        rel = n.get("relation")
+        if rel is not None and rel not in relation_names:
+            c.fail(f"{where}[{j}].relation", f"unknown relation {rel!r}")
+        if n.get("role") is not None and n["role"] not in roles:
+            c.fail(f"{where}[{j}].role", f"role {n['role']!r} does not exist in [roles]")
+        if rel is None and n.get("role") is None and n.get("unit_type") is None:
+            c.fail(f"{where}[{j}]", "names no relation, role or unit type")
+        out.append(Recipient(rel, n.get("role"), n.get("unit_type")))
+    return tuple(out)
+
+
+def _parse_timer_rules(
+    c: _Checker, where: str, spec: dict[str, Any], roles: dict[str, Any], relation_names: set[str]
+) -> TimerRules:
+    """`due_soon_days`, `due_soon_notify`, `overdue_notify` and `escalation = [{ level, after_working_days, notify }]`."""
+    due_soon = spec.get("due_soon_days")
+    if due_soon is not None:
+        _positive_int(c, f"{where}.due_soon_days", due_soon)
+    escalations: list[Escalation] = []
+    raw_esc = spec.get("escalation", [])
+    if not isinstance(raw_esc, list):
+        c.fail(f"{where}.escalation", "must be a list of { level, after_working_days, notify } tables")
+    for j, e in enumerate(raw_esc):
+        ew = f"{where}.escalation[{j}]"
+        if not isinstance(e, dict):
+            c.fail(ew, f"must be a table {{ level, after_working_days, notify }}, got {e!r}")
+        level = _positive_int(c, f"{ew}.level", e.get("level"))
+        after = e.get("after_working_days")
+        if not isinstance(after, int) or isinstance(after, bool) or after < 0:
+            c.fail(f"{ew}.after_working_days", f"must be a whole number of 0 or more, got {after!r}")
+        if level != j + 1:
+            c.fail(f"{ew}.level", f"levels must be 1, 2, ... in order; expected {j + 1}, got {level}")
+        if escalations and after <= escalations[-1].after_working_days:
+            c.fail(f"{ew}.after_working_days", f"must be later than level {level - 1}'s ({escalations[-1].after_working_days})")
+        notify = _parse_recipients(c, f"{ew}.notify", e.get("notify", []), roles, relation_names)
+        if not notify:
+            c.fail(f"{ew}.notify", "must name at least one recipient: an escalation nobody hears of is none")
+        escalations.append(Escalation(level, after, notify))
+    return TimerRules(
+        due_soon_days=due_soon,
+        due_soon_notify=_parse_recipients(c, f"{where}.due_soon_notify", spec.get("due_soon_notify", []), roles, relation_names),
+        overdue_notify=_parse_recipients(c, f"{where}.overdue_notify", spec.get("overdue_notify", []), roles, relation_names),
+        escalation=tuple(escalations),
+    )
+
+
+def _parse_extension(
+    c: _Checker, spec: Any, roles: dict[str, Any], relation_names: set[str], check_basis: Any
+) -> ExtensionPolicy | None:
+    """`[extension]`: the roles that may extend a deadline (the policy lives in the definition, not in code)."""
+    if spec is None:
+        return None
+    if not isinstance(spec, dict):
+        c.fail("extension", "must be a table")
+    ext_roles = c.need(spec, "roles", "extension", list)
+    if not ext_roles:
+        c.fail("extension.roles", "must name at least one role")
+    for r in ext_roles:
+        if r not in roles:
+            c.fail("extension.roles", f"role {r!r} does not exist in [roles]")
+    scope = spec.get("scope", "any")
+    if scope not in SCOPES:
+        c.fail("extension.scope", f"must be one of {', '.join(SCOPES)}, got {scope!r}")
+    max_days = _positive_int(c, "extension.max_working_days", spec.get("max_working_days", 30))
+    check_basis("extension", spec.get("basis"))
+    return ExtensionPolicy(
+        roles=tuple(ext_roles),
+        scope=scope,
+        max_working_days=max_days,
+        notify=_parse_recipients(c, "extension.notify", spec.get("notify", []), roles, relation_names),
+        basis=spec.get("basis"),
+        article=spec.get("article", ""),
+    )
+
+
+def _parse_limitation(
+    c: _Checker,
+    spec: Any,
+    states: dict[str, StateSpec],
+    transitions: list[TransitionSpec],
+    lists: dict[str, Any],
+    roles: dict[str, Any],
+    relation_names: set[str],
+    check_basis: Any,
+) -> LimitationRule | None:
+    """`[limitation]`: the period for sanctioning, the dates it runs from, and its warnings."""
+    if spec is None:
+        return None
+    if not isinstance(spec, dict):
+        c.fail("limitation", "must be a table")
+    years, days = spec.get("years"), spec.get("days")
+    if (years is None) == (days is None):
+        c.fail("limitation", "needs exactly one of 'years' or 'days'")
+    if years is not None:
+        _positive_int(c, "limitation.years", years)
+    if days is not None:
+        _positive_int(c, "limitation.days", days)
+    from_fields = c.need(spec, "from_fields", "limitation", list)
+    if not from_fields:
+        c.fail("limitation.from_fields", "must name at least one date field")
+    date_fields = {f.name for t in transitions for f in t.fields if f.type == "date"}
+    for f in from_fields:
+        if f not in date_fields:
+            c.fail("limitation.from_fields", f"{f!r} is not a date field of any transition")
+    warn = spec.get("warn_days_before", [])
+    if not isinstance(warn, list):
+        c.fail("limitation.warn_days_before", f"must be a list of days, got {warn!r}")
+    for w in warn:
+        _positive_int(c, "limitation.warn_days_before", w)
+    watch = spec.get("watch_states", [])
+    for s in watch:
+        if s not in states:
+            c.fail("limitation.watch_states", f"unknown state {s!r}")
+        if states[s].terminal:
+            c.fail("limitation.watch_states", f"state {s!r} is terminal: nothing can be sanctioned there")
+    sanction_list = spec.get("sanction_list")
+    if sanction_list is not None and sanction_list not in lists:
+        c.fail("limitation.sanction_list", f"names list {sanction_list!r}, which [lists] does not define")
+    sanction_field = spec.get("sanction_field")
+    if sanction_field is not None:
+        fields = [f for t in transitions for f in t.fields if f.name == sanction_field]
+        if not fields or all(f.choices != sanction_list for f in fields):
+            c.fail("limitation.sanction_field", f"{sanction_field!r} is not a choice field over list {sanction_list!r}")
+    check_basis("limitation", spec.get("basis"))
+    return LimitationRule(
+        from_fields=tuple(from_fields),
+        years=years,
+        days=days,
+        warn_days_before=tuple(sorted(set(warn), reverse=True)),
+        watch_states=tuple(watch),
+        sanction_field=sanction_field,
+        sanction_list=sanction_list,
+        basis=spec.get("basis"),
+        article=spec.get("article", ""),
+        notify=_parse_recipients(c, "limitation.notify", spec.get("notify", []), roles, relation_names),
+    )

@@ -1,0 +1,84 @@
+"""The two writes every change to a case shares: an event in its hash-chained history, and outbox rows.
+
+Transitions (`service._apply`), deadline extensions and fired timers all write through these
+two functions, so a timer's escalation is chained and notified exactly like a person's action.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from engine.actors import Actor
+from engine.history import GENESIS, event_hash
+from engine.models import Case, CaseEvent, OutboxMessage
+from engine.org import OrgChart, resolve_relation
+from workflows.definition import Definition, Recipient
+
+
+def append_event(
+    session: Session,
+    case: Case,
+    trigger: str,
+    from_state: str | None,
+    to_state: str,
+    actor: Actor,
+    now: datetime,
+    data: dict[str, Any],
+) -> int:
+    """Add the next event to the case's chain and move the case's head; returns its sequence number."""
+    seq = case.event_count + 1
+    prev = case.last_event_hash or GENESIS
+    digest = event_hash(prev, case.id, seq, trigger, from_state, to_state, actor.user_id, actor.unit_id, now, data)
+    session.add(
+        CaseEvent(
+            case_id=case.id, seq=seq, trigger=trigger, from_state=from_state, to_state=to_state,
+            actor_id=actor.user_id, actor_unit_id=actor.unit_id, at=now, data=data,
+            prev_hash=prev, hash=digest,
+        )
+    )  # fmt: skip
+    case.event_count = seq
+    case.last_event_hash = digest
+    case.updated_at = now
+    return seq
+
+
+def notify(
+    session: Session,
+    defn: Definition,
+    case: Case,
+    recipients: Iterable[Recipient],
+    topic: str,
+    event_seq: int,
+    payload: dict[str, Any],
+    now: datetime,
+    chart: Callable[[], OrgChart],
+) -> int:
+    """One outbox row per recipient (a unit and/or role, fanned out to people by the notifications worker)."""
+    n = 0
+    for r in recipients:
+        unit_id = resolve_relation(defn, r.relation, case, chart) if r.relation else None
+        session.add(
+            OutboxMessage(
+                case_id=case.id, event_seq=event_seq, topic=topic,
+                recipient_unit_id=unit_id, recipient_unit_type=r.unit_type, recipient_role=r.role,
+                payload=payload, status="pending", attempts=0, next_attempt_at=now, created_at=now,
+            )
+        )  # fmt: skip
+        n += 1
+    return n
+
+
+def chart_loader(session: Session) -> Callable[[], OrgChart]:
+    """The organisation chart, loaded at most once per transaction and only if a relation needs it."""
+    cache: list[OrgChart] = []
+
+    def chart() -> OrgChart:
+        if not cache:
+            cache.append(OrgChart.load(session))
+        return cache[0]
+
+    return chart
