@@ -44,6 +44,16 @@ def set_language(uow: UnitOfWork, user_id: int, language: str) -> User:
 def change_own_password(uow: UnitOfWork, user_id: int, current: str, new: str) -> User:
     """The person proves they know the current password; the new one must be long enough and different."""
     user = _user_by_id(uow, user_id)
+    errors = password_change_errors(user, current, new)
+    if errors:
+        raise InvalidData(errors)
+    user.password_hash = hash_password(new)
+    uow.commit()
+    return user
+
+
+def password_change_errors(user: User, current: str, new: str) -> dict[str, tuple[str, str]]:
+    """Every reason the change would be refused, so a form can show them all at once."""
     errors: dict[str, tuple[str, str]] = {}
     if not verify_password(user.password_hash, current):
         errors["current_password"] = ("Mật khẩu hiện tại không đúng.", "The current password is wrong.")
@@ -51,8 +61,4 @@ def change_own_password(uow: UnitOfWork, user_id: int, current: str, new: str) -
         errors["new_password"] = (f"Mật khẩu tối thiểu {MIN_LENGTH} ký tự.", f"At least {MIN_LENGTH} characters.")
     elif new == current:
         errors["new_password"] = ("Mật khẩu mới phải khác mật khẩu cũ.", "The new password must differ from the old one.")
-    if errors:
-        raise InvalidData(errors)
-    user.password_hash = hash_password(new)
-    uow.commit()
-    return user
+    return errors

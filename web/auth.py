@@ -143,7 +143,12 @@ def change_password() -> Response | str | tuple[str, int]:
         if new != form_text("confirm_password", 1000):
             errors["confirm_password"] = _("Hai lần nhập mật khẩu mới không khớp.")
         try:
-            if not errors:
+            if errors:  # still tell everything else that is wrong, without changing anything
+                with runtime().read_session() as s:
+                    user = s.get(User, current_user.id)
+                    errors.update({k: v[0 if lang() == "vi" else 1]
+                                   for k, v in accounts.password_change_errors(user, current, new).items()})  # type: ignore[arg-type]
+            else:
                 with runtime().uow() as uow:
                     accounts.change_own_password(uow, current_actor().user_id or 0, current, new)
                 with runtime().read_session() as s:

@@ -1,0 +1,58 @@
+"""`presscase scheduler`, `presscase sweep --once`, `presscase timers`: the timers from the command line."""
+
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from engine.clock import LOCAL_TZ
+from engine.sweep import DEFAULT_BATCH, DEFAULT_LEASE_S, sweep
+from engine.timers import next_due
+from web.cli.common import engine_errors, runtime
+
+
+@click.command("scheduler")
+@with_appcontext
+def scheduler_command() -> None:
+    """Run the scheduler in this process: it wakes the timer sweep every SCHEDULER_INTERVAL_S seconds."""
+    from web.scheduler import JOBS, run_blocking
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    click.echo("scheduler: " + ", ".join(f"{j.name} every {j.interval(app):g}s" for j in JOBS) + " (Ctrl-C stops)")
+    run_blocking(app)
+
+
+@click.command("sweep")
+@click.option("--once", is_flag=True, default=True, help="run one sweep and exit (the only mode; `scheduler` repeats it)")
+@click.option("--batch-size", default=DEFAULT_BATCH, show_default=True)
+@click.option("--lease", "lease_s", default=DEFAULT_LEASE_S, show_default=True, help="seconds a claim is held")
+@with_appcontext
+@engine_errors
+def sweep_command(once: bool, batch_size: int, lease_s: float) -> None:
+    """Fire every timer that is due now (exactly once, whatever else is sweeping)."""
+    report = sweep(runtime(), batch_size=batch_size, lease_s=lease_s)
+    click.echo(f"claimed {report.claimed}, fired {report.fired}, moot {report.moot}, "
+               f"released {report.released}, failed {report.failed} in {report.batches} batches")  # fmt: skip
+    for err in report.errors:
+        click.echo(f"error: {err}", err=True)
+
+
+@click.command("timers")
+@click.option("--limit", default=20, show_default=True)
+@with_appcontext
+def timers_command(limit: int) -> None:
+    """List the pending timers that fall due next (local time, Asia/Ho_Chi_Minh)."""
+    rt = runtime()
+    now = rt.clock.now()
+    with rt.read_session() as s:
+        rows = next_due(s, limit)
+    if not rows:
+        click.echo("no pending timers")
+        return
+    for r in rows:
+        due = r.due_at.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
+        flag = "DUE " if r.due_at <= now else "    "
+        kind = r.kind + (f" {r.level}" if r.level is not None else "")
+        claim = f"  claimed by {r.claimed_by}" if r.claimed_by else ""
+        click.echo(f"{flag}{due}  {r.reference:<16} {kind:<22} {r.state or '(case)':<14}{claim}")

@@ -1,0 +1,134 @@
+"""APScheduler only wakes the sweep; the timers themselves are rows in the database.
+
+Two ways to run it: `presscase scheduler` (a BlockingScheduler in its own process, the
+production shape) or, for the single-machine default, `start_in_process(app)` from the web
+process. Either way the scheduler uses a memory job store (two processes sharing an APScheduler
+job store run jobs twice), `coalesce=True` and `max_instances=1` (a slow sweep is never stacked),
+and UTC. Even if two schedulers do run, the sweep's atomic claim keeps every timer exactly-once.
+
+Jobs are a list, so the notifications worker can add its own (`register_job`) without touching
+this module's callers.
+"""
+
+from __future__ import annotations
+
+import atexit
+import fcntl
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+from flask import Flask
+
+from engine.sweep import sweep
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ScheduledJob:
+    """A periodic job: `run(app)` every `interval_key` seconds of config (or `default_s`)."""
+
+    name: str
+    run: Callable[[Flask], Any]
+    interval_key: str
+    default_s: float = 30.0
+
+    def interval(self, app: Flask) -> float:
+        return float(app.config.get(self.interval_key) or self.default_s)
+
+
+def sweep_timers(app: Flask) -> None:
+    """One sweep of due timers; errors are logged, never raised into the scheduler."""
+    rt = app.extensions["presscase"]
+    try:
+        report = sweep(rt)
+        if report.claimed:
+            log.info("sweep: claimed %d, fired %d, moot %d, released %d, failed %d",
+                     report.claimed, report.fired, report.moot, report.released, report.failed)  # fmt: skip
+    except Exception:  # noqa: BLE001 - a failed sweep must not stop the next one
+        log.exception("sweep failed")
+
+
+JOBS: list[ScheduledJob] = [ScheduledJob("sweep_timers", sweep_timers, "SCHEDULER_INTERVAL_S", 30.0)]
+
+
+def register_job(job: ScheduledJob) -> None:
+    """For other workers (the notifications worker's outbox delivery) to run on the same scheduler."""
+    if all(j.name != job.name for j in JOBS):
+        JOBS.append(job)
+
+
+def build_scheduler(app: Flask, scheduler_cls: type[BaseScheduler] = BlockingScheduler,
+                    jobs: list[ScheduledJob] | None = None) -> BaseScheduler:  # fmt: skip
+    scheduler = scheduler_cls(
+        timezone="UTC",
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+    )  # the default memory job store: never shared between processes
+    for job in jobs if jobs is not None else JOBS:
+        scheduler.add_job(job.run, "interval", seconds=job.interval(app), args=[app], id=job.name, name=job.name,
+                          next_run_time=_now_utc())  # fmt: skip
+    return scheduler
+
+
+def _now_utc() -> Any:
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC)
+
+
+def run_blocking(app: Flask) -> None:
+    """`presscase scheduler`: run until interrupted."""
+    build_scheduler(app, BlockingScheduler).start()
+
+
+_in_process: BackgroundScheduler | None = None
+_lock_file: IO[str] | None = None
+
+
+def should_start_in_process(app: Flask) -> bool:
+    """Only when asked (RUN_SCHEDULER_IN_WEB), never under tests, and in debug only in the reloader's child."""
+    if app.testing or app.config.get("TESTING") or not app.config.get("RUN_SCHEDULER_IN_WEB"):
+        return False
+    return not app.debug or os.environ.get("WERKZEUG_RUN_MAIN") == "true"
+
+
+def _take_machine_lock(app: Flask) -> bool:
+    """One in-web scheduler per instance folder: several web workers on one machine start only one."""
+    global _lock_file
+    path = Path(app.instance_path) / "scheduler.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fh = open(path, "a+")  # noqa: SIM115 - held open for the life of the process
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        fh.close()
+        return False
+    fh.seek(0)
+    fh.truncate()
+    fh.write(str(os.getpid()))
+    fh.flush()
+    _lock_file = fh
+    return True
+
+
+def start_in_process(app: Flask) -> BackgroundScheduler | None:
+    """Start a background scheduler inside the web process if the guards allow; returns it, or None."""
+    global _in_process
+    if _in_process is not None or not should_start_in_process(app):
+        return None
+    if not _take_machine_lock(app):
+        log.info("another process on this machine runs the in-web scheduler; not starting a second")
+        return None
+    scheduler = build_scheduler(app, BackgroundScheduler)
+    scheduler.start()
+    _in_process = scheduler
+    atexit.register(lambda: scheduler.shutdown(wait=False))
+    log.info("in-process scheduler started: sweep every %ss", JOBS[0].interval(app))
+    return scheduler
