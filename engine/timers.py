@@ -71,10 +71,13 @@ def plan_limitation_timers(defn: Definition, expiry: date) -> list[PlannedTimer]
     return [PlannedTimer(LIMITATION_WARNING, d, start_of_local_day(expiry - timedelta(days=d))) for d in rule.warn_days_before]
 
 
-def _insert(session: Session, case: Case, state: str | None, seq: int, planned: list[PlannedTimer], now: datetime) -> None:
+def _insert(
+    session: Session, case: Case, state: str | None, seq: int, planned: list[PlannedTimer], now: datetime,
+    *, keep_due_now: bool = False,
+) -> None:
     """Only timers still ahead: one already due when planned (a resumed late clock) fired before its pause."""
     for p in planned:
-        if p.due_at > now:
+        if p.due_at > now or (keep_due_now and p.due_at == now):
             session.add(
                 Timer(case_id=case.id, kind=p.kind, level=p.level, state=state, started_by_event=seq, due_at=p.due_at,
                       status=PENDING, attempts=0, created_at=now)
@@ -134,7 +137,13 @@ def sync_on_transition(
     if from_state is not None and was_watching and (not watching or expiry != old_expiry):
         cancel_pending(session, case.id, now, stage=False, limitation=True)
     if watching and expiry is not None and (not was_watching or expiry != old_expiry):
-        _insert(session, case, None, seq, plan_limitation_timers(defn, expiry), now)
+        planned = plan_limitation_timers(defn, expiry)
+        passed = [p for p in planned if p.due_at <= now]
+        if passed and expiry >= now.astimezone(LOCAL_TZ).date():
+            # Filed already inside a warning window: the nearest warning is due at once, not lost.
+            nearest = min(passed, key=lambda p: p.level or 0)
+            planned = [p for p in planned if p.due_at > now] + [PlannedTimer(nearest.kind, nearest.level, now)]
+        _insert(session, case, None, seq, planned, now, keep_due_now=True)
 
 
 def _recipients(defn: Definition, case: Case, timer: Timer) -> tuple[Recipient, ...]:
