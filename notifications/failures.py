@@ -1,0 +1,118 @@
+"""What did not arrive: failed outbox rows and digests for the administrators' page, and retrying them.
+
+A row is failed after `Settings.max_attempts` attempts; retrying gives it (and its failed
+deliveries) a fresh set of attempts, due at once. Only deliveries that failed are retried:
+those already sent stay sent, so a retry never repeats a message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from engine.models import Case, OutboxMessage, User
+from engine.notification_models import FAILED, PENDING, QUEUED, NotificationDelivery, NotificationDigest
+from engine.uow import UnitOfWork
+
+
+@dataclass
+class FailedDelivery:
+    user_name: str
+    address: str
+    channel: str
+    error: str | None
+
+
+@dataclass
+class FailedRow:
+    id: int
+    topic: str
+    case_id: int | None
+    reference: str | None
+    attempts: int
+    last_error: str | None
+    created_at: datetime
+    deliveries: list[FailedDelivery] = field(default_factory=list)
+
+
+@dataclass
+class FailedDigest:
+    id: int
+    user_name: str
+    day: date
+    attempts: int
+    last_error: str | None
+
+
+def failed_rows(session: Session, limit: int = 200) -> list[FailedRow]:
+    rows = session.execute(
+        select(OutboxMessage, Case.reference)
+        .outerjoin(Case, Case.id == OutboxMessage.case_id)
+        .where(OutboxMessage.status == FAILED)
+        .order_by(OutboxMessage.id.desc())
+        .limit(limit)
+    ).all()
+    out = {r.id: FailedRow(r.id, r.topic, r.case_id, ref, r.attempts, r.last_error, r.created_at) for r, ref in rows}
+    if out:
+        for d, name in session.execute(
+            select(NotificationDelivery, User.full_name)
+            .join(User, User.id == NotificationDelivery.user_id)
+            .where(NotificationDelivery.outbox_id.in_(out), NotificationDelivery.status == FAILED)
+            .order_by(NotificationDelivery.id)
+        ).all():
+            out[d.outbox_id].deliveries.append(FailedDelivery(name, d.address, d.channel, d.last_error))
+    return list(out.values())
+
+
+def failed_digests(session: Session, limit: int = 200) -> list[FailedDigest]:
+    rows = session.execute(
+        select(NotificationDigest, User.full_name)
+        .join(User, User.id == NotificationDigest.user_id)
+        .where(NotificationDigest.status == FAILED)
+        .order_by(NotificationDigest.id.desc())
+        .limit(limit)
+    ).all()
+    return [FailedDigest(d.id, name, d.day, d.attempts, d.last_error) for d, name in rows]
+
+
+def retry_row(uow: UnitOfWork, outbox_id: int, now: datetime) -> bool:
+    """A failed row becomes pending and due now, with its failed deliveries; False if it was not failed."""
+    s = uow.session
+    done = s.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == outbox_id, OutboxMessage.status == FAILED)
+        .values(status=PENDING, attempts=0, next_attempt_at=now, claimed_by=None, lease_until=None)
+    ).rowcount  # type: ignore[attr-defined]
+    if done:
+        s.execute(update(NotificationDelivery)
+                  .where(NotificationDelivery.outbox_id == outbox_id, NotificationDelivery.status == FAILED)
+                  .values(status=PENDING, attempts=0))  # fmt: skip
+    uow.commit()
+    return bool(done)
+
+
+def retry_digest(uow: UnitOfWork, digest_id: int, now: datetime) -> bool:
+    s = uow.session
+    done = s.execute(
+        update(NotificationDigest)
+        .where(NotificationDigest.id == digest_id, NotificationDigest.status == FAILED)
+        .values(status=PENDING, attempts=0, next_attempt_at=now, claimed_by=None, lease_until=None)
+    ).rowcount  # type: ignore[attr-defined]
+    if done:
+        s.execute(update(NotificationDelivery)
+                  .where(NotificationDelivery.digest_id == digest_id, NotificationDelivery.status == FAILED)
+                  .values(status=QUEUED, attempts=0))  # fmt: skip
+    uow.commit()
+    return bool(done)
+
+
+def retry_all(uow: UnitOfWork, now: datetime) -> int:
+    ids = list(uow.session.scalars(select(OutboxMessage.id).where(OutboxMessage.status == FAILED)))
+    uow.session.rollback()
+    n = 0
+    for outbox_id in ids:
+        n += retry_row(uow, outbox_id, now)
+    return n

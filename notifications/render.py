@@ -1,0 +1,208 @@
+"""What a notification says, per person: gathered once per outbox row, rendered per recipient and language.
+
+`gather` reads, for one outbox row, everything language-neutral (the case, its definition, the
+event). `render_message` turns that into a subject, a text and an HTML body in the person's
+language from the Jinja templates in notifications/templates/<lang>/. Words come from the
+definition (transition and state labels) or from the templates, never from free text people
+typed, and the reporter is named only to those the engine's policy lets see them
+(`may_see_reporter`: the definition's `[confidentiality] reporter_visible_to`, and the reporter).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine import policy
+from engine.actors import Actor
+from engine.clock import LOCAL_TZ
+from engine.models import Case, CaseEvent, OutboxMessage, Unit, User
+from engine.registry import DefinitionRegistry
+from workflows.definition import Definition
+
+LANGUAGES = ("vi", "en")
+DEFAULT_BASE_URL = "http://127.0.0.1:5000"
+TEMPLATES = Path(__file__).parent / "templates"
+SUBJECT_MAX = 200  # one unfolded header line even in Vietnamese (see email.MAIL_POLICY)
+
+# Timer topics (engine/timers.py TOPICS) have no label in the definition: their words are these.
+TIMER_TITLES: dict[str, tuple[str, str]] = {
+    "due_soon": ("Sắp đến hạn xử lý", "Due soon"),
+    "overdue": ("Quá hạn xử lý", "Overdue"),
+    "escalated": ("Đã báo cáo cấp trên", "Escalated"),
+    "limitation_warning": ("Sắp hết thời hiệu xử phạt", "Limitation period running out"),
+}
+
+_env = Environment(
+    loader=FileSystemLoader(str(TEMPLATES)),
+    autoescape=select_autoescape(["html"]),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+)
+
+
+def base_url() -> str:
+    """Where links point: PRESSCASE_BASE_URL, without a trailing slash."""
+    return (os.environ.get("PRESSCASE_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
+
+
+def language_of(user: User) -> str:
+    return user.language if user.language in LANGUAGES else "vi"
+
+
+def local_date(value: datetime | date | str | None) -> str | None:
+    """dd/mm/yyyy in Asia/Ho_Chi_Minh; ISO strings (as payloads carry them) accepted."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value) if "T" in value else date.fromisoformat(value)
+    if isinstance(value, datetime):
+        value = value.astimezone(LOCAL_TZ).date()
+    return value.strftime("%d/%m/%Y")
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str  # the email's text/plain part
+    html: str  # the email's text/html part
+    at: datetime
+    inbox: str = ""  # the inbox item's body: the facts without the letter's greeting and footer
+
+
+@dataclass
+class Facts:
+    """One outbox row's language-neutral facts, shared by all of its recipients."""
+
+    row: OutboxMessage
+    case: Case | None
+    defn: Definition | None
+    actor_id: int | None  # who caused the event; None for timers
+    reporter_name: str | None
+    filing_unit_name: str | None
+    assigned_unit_name: str | None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def topic_kind(self) -> str:
+        return self.row.topic.partition(".")[0]
+
+    @property
+    def topic_name(self) -> str:
+        return self.row.topic.partition(".")[2]
+
+    @property
+    def state(self) -> str | None:
+        p = self.row.payload or {}
+        return p.get("to_state") or p.get("state") or (self.case.state if self.case else None)
+
+
+def gather(session: Session, registry: DefinitionRegistry, row: OutboxMessage) -> Facts:
+    case = session.get(Case, row.case_id) if row.case_id is not None else None
+    defn = registry.get(case.workflow_name, case.workflow_version) if case is not None else None
+    actor_id = None
+    if case is not None and row.event_seq is not None:
+        actor_id = session.scalar(
+            select(CaseEvent.actor_id).where(CaseEvent.case_id == case.id, CaseEvent.seq == row.event_seq)
+        )
+    reporter = session.get(User, case.reporter_id) if case is not None and case.reporter_id else None
+    filing = session.get(Unit, case.filing_unit_id) if case is not None else None
+    assigned = session.get(Unit, case.assigned_unit_id) if case is not None and case.assigned_unit_id else None
+    return Facts(
+        row=row, case=case, defn=defn, actor_id=actor_id,
+        reporter_name=reporter.full_name if reporter else None,
+        filing_unit_name=filing.name if filing else None,
+        assigned_unit_name=assigned.name if assigned else None,
+    )  # fmt: skip
+
+
+def message_context(facts: Facts, user: User, url: str) -> dict[str, Any]:
+    """What the templates may say to this person about this row (a plain dict, easy to test)."""
+    lang = language_of(user)
+    row, case, defn = facts.row, facts.case, facts.defn
+    payload = row.payload or {}
+    actor = Actor.from_user(user)
+    state_id = facts.state
+    state_spec = defn.states.get(state_id) if defn and state_id else None
+    terminal = bool(state_spec and state_spec.terminal)
+
+    title = row.topic
+    from_state = None
+    if facts.topic_kind == "transition" and defn is not None:
+        t = defn.transition(facts.topic_name, payload.get("from_state"))
+        title = t.label(lang) if t else facts.topic_name
+        if payload.get("from_state") and payload["from_state"] in defn.states:
+            from_state = defn.states[payload["from_state"]].label(lang)
+    elif facts.topic_kind == "timer":
+        vi_en = TIMER_TITLES.get(facts.topic_name)
+        title = (vi_en[0] if lang == "vi" else vi_en[1]) if vi_en else facts.topic_name
+
+    # Delivered after the case moved on (a retry, a busy worker): announce the event, expect nothing stale.
+    now_in = None
+    if case is not None and defn is not None and state_id and case.state != state_id and case.state in defn.states:
+        now_in = defn.states[case.state].label(lang)
+    actions: list[str] = []
+    if case is not None and defn is not None and state_id and not terminal and now_in is None:
+        actions = [t.label(lang) for t in defn.transitions_from(state_id) if policy.may_fire(t, case, actor)]
+    if actions:
+        expect = "act"
+    elif facts.topic_kind == "timer" and not terminal and now_in is None:
+        expect = "follow_up"  # a reminder or escalation to someone who cannot act: urge the unit that holds it
+    else:
+        expect = "info"
+
+    reporter = None
+    if case is not None and defn is not None and facts.reporter_name and policy.may_see_reporter(defn, case, actor):
+        reporter = facts.reporter_name + (f" ({facts.filing_unit_name})" if facts.filing_unit_name else "")
+
+    return {
+        "lang": lang,
+        "recipient_name": user.full_name,
+        "reference": payload.get("reference") or (case.reference if case else ""),
+        "workflow": defn.label(lang) if defn else payload.get("workflow", ""),
+        "title": title,
+        "kind": facts.topic_name if facts.topic_kind == "timer" else "transition",
+        "level": payload.get("level"),
+        "from_state": from_state,
+        "state": state_spec.label(lang) if state_spec else (state_id or ""),
+        "subject_name": case.subject if case is not None else None,
+        "unit": facts.assigned_unit_name,
+        "reporter": reporter,
+        "actions": actions,
+        "expect": expect,
+        "deadline": None if terminal or now_in else local_date(payload.get("deadline")),
+        "now_in": now_in,
+        "working_days_left": payload.get("working_days_left"),
+        "expires_on": local_date(payload.get("expires_on")),
+        "link": f"{url}/cases/{case.id}" if case is not None else url,
+    }
+
+
+def _render(name: str, lang: str, **ctx: Any) -> str:
+    return _env.get_template(f"{lang}/{name}").render(**ctx)
+
+
+def render_message(ctx: dict[str, Any], at: datetime) -> Rendered:
+    lang = ctx["lang"]
+    subject = " ".join(_render("subject.txt", lang, m=ctx).split())
+    return Rendered(
+        subject[:SUBJECT_MAX], _render("message.txt", lang, m=ctx), _render("message.html", lang, m=ctx), at,
+        inbox=_render("_facts.txt", lang, m=ctx).strip(),
+    )  # fmt: skip
+
+
+def render_digest(user: User, day: date, items: list[dict[str, Any]], at: datetime) -> Rendered:
+    """One email with the day's messages, each as `message_context` described it."""
+    lang = language_of(user)
+    ctx = {"recipient_name": user.full_name, "day": day.strftime("%d/%m/%Y"), "items": items}
+    subject = " ".join(_render("digest_subject.txt", lang, d=ctx).split())
+    return Rendered(subject[:SUBJECT_MAX], _render("digest.txt", lang, d=ctx), _render("digest.html", lang, d=ctx), at)
