@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from engine import policy, service
@@ -48,7 +47,7 @@ def new() -> Response | str | tuple[str, int]:
         except InvalidData as err:
             errors = err.field_messages(lang())
         else:
-            flash(_("Đã gửi phản ánh. Số hiệu vụ việc: %(ref)s", ref=out.reference), "success")
+            # the case page says the reference prominently (?filed=1), so no second flash message
             return redirect(url_for("cases.show", case_id=out.case_id, filed=1))
     with rt.read_session() as s:
         fields = fields_for(s, defn, t, values, errors)
