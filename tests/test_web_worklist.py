@@ -25,13 +25,16 @@ def test_worklist_is_most_urgent_first_with_badges_in_words(app: Flask, org: Org
     w = signed_in(app, "assessor")
     page = text(w.get("/worklist"))
     assert _refs(page) == [old.reference, new.reference]
-    assert 'data-kind="due_soon"' in page and "Sắp đến hạn · còn 0 ngày làm việc" in page
-    assert 'data-kind="on_time"' in page and "Trong hạn · còn 5 ngày làm việc" in page
+    assert 'data-kind="due_soon"' in page and "Sắp đến hạn: còn 0 ngày làm việc (hạn 09/03/2026)" in page
+    assert 'data-kind="on_time"' in page and "Trong hạn: còn 5 ngày làm việc (hạn 16/03/2026)" in page
     clock.advance(days=1)
     page = text(w.get("/worklist"))
     assert 'data-kind="overdue"' in page and "Quá hạn 1 ngày làm việc" in page
     only_late = text(w.get("/worklist?overdue=1"))
     assert _refs(only_late) == [old.reference]
+    clock.advance(days=2)  # Thursday 12 March: more than 2 working days late, escalated to level 1
+    page = text(w.get("/worklist"))
+    assert 'data-kind="escalated"' in page and "Đã báo cáo cấp trên (cấp 1)" in page
 
 
 def test_worklist_filters_search_and_pagination(app: Flask, org: Org, clock: FrozenClock) -> None:
@@ -71,7 +74,7 @@ def test_overview_counts_by_state_and_overdue(app: Flask, org: Org, clock: Froze
     counts = dict(re.findall(r'<tr data-workflow="press_violation" data-state="(\w+)"><td>[^<]*</td><td class="num">(\d+)</td>', page))
     assert counts["reported"] == "1" and counts["published"] == "1" and counts["dismissed"] == "1"
     assert counts["assessed"] == "0"
-    assert late.reference in page and "Quá hạn" in page
+    assert late.reference in page and "quá hạn 3 ngày làm việc" in page.lower()
 
 
 def test_english_user_sees_english_labels_states_and_errors(app: Flask, org: Org) -> None:

@@ -62,7 +62,8 @@ def _page(case_id: int, *, conflict: str | None = None, status: int = 200) -> tu
         ctx = {
             "cv": cv, "case": cv.case, "defn": cv.definition,
             "state_label": cv.definition.states[cv.case.state].label(lang()),
-            "deadline_badge": badge_for(cv.case, now, calendar), "deadline": status_of(cv.case, now, calendar),
+            "deadline_badge": badge_for(cv.case, now, calendar, cv.definition),
+            "deadline": status_of(cv.case, now, calendar, cv.definition),
             "facts": report_facts(cv, units), "timeline": list(reversed(timeline(cv, units))),
             "diagram": diagram(cv.definition, cv.case.state, lang()),
             "conflict": conflict, "filed": request.args.get("filed") == "1",

@@ -32,5 +32,5 @@ def index() -> str:
         for case in page.items:
             defn = rt.registry.get(case.workflow_name, case.workflow_version)
             overdue.append({"case": case, "state": defn.states[case.state].label(lang()),
-                            "badge": badge_for(case, now, calendar)})  # fmt: skip
+                            "badge": badge_for(case, now, calendar, defn)})  # fmt: skip
     return render_template("overview.html", groups=groups, overdue=overdue, page=page)

@@ -73,7 +73,7 @@ def mine() -> str:
             defn = rt.registry.get(case.workflow_name, case.workflow_version)
             rows.append({
                 "case": case, "defn": defn, "state": defn.states[case.state].label(lang()),
-                "words": reporter_words(defn, case.state), "badge": badge_for(case, now, calendar),
+                "words": reporter_words(defn, case.state), "badge": badge_for(case, now, calendar, defn),
                 "needs_me": bool(policy.allowed_transitions(defn, case, actor)),
             })  # fmt: skip
     return render_template("reports/mine.html", rows=rows, page=page)

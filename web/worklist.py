@@ -76,7 +76,7 @@ def index() -> str:
             rows.append({"case": case, "state": defn.states[case.state].label(lang()),
                          "kind": kinds.get(case.kind or "", case.kind or ""),
                          "severity": severities.get(case.severity or "", case.severity or ""),
-                         "badge": badge_for(case, now, calendar)})  # fmt: skip
+                         "badge": badge_for(case, now, calendar, defn)})  # fmt: skip
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template(
         "worklist.html", rows=rows, page=page, f=f, units=units,

@@ -8,10 +8,10 @@ from flask.cli import FlaskGroup
 
 
 def register_commands(app: Flask) -> None:
-    from web.cli import admin, audit, db, demo, timers, workflow
+    from web.cli import admin, audit, db, demo, notify, timers, workflow
 
     for group in (db.db, admin.unit, admin.user, workflow.workflow, audit.audit, demo.demo,
-                  timers.scheduler_command, timers.sweep_command, timers.timers_command):
+                  timers.scheduler_command, timers.sweep_command, timers.timers_command, notify.notify):
         app.cli.add_command(group)
 
 
