@@ -46,7 +46,10 @@ def index() -> str:
     unread_only = request.args.get("unread") == "1"
     with runtime().read_session() as s:
         page = inbox.list_items(s, _user_id(), page=arg_int("page", 1) or 1, unread_only=unread_only)
-    return render_template("inbox/index.html", page=page, unread_only=unread_only)
+    def page_url(n: int) -> str:
+        return url_for("inbox.index", page=n, unread=1 if unread_only else None)
+
+    return render_template("inbox/index.html", page=page, unread_only=unread_only, page_url=page_url)
 
 
 @bp.post("/inbox/<int:item_id>/read")
