@@ -61,10 +61,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from web import admin, auth, cases, errors, home, overview, reports, worklist
+    from web import admin, auth, cases, errors, home, inbox, overview, reports, worklist
 
     app.url_map.converters["id"] = cases.IdConverter
-    for module in (home, auth, reports, worklist, cases, admin, overview):
+    for module in (home, auth, reports, worklist, cases, admin, overview, inbox):
         app.register_blueprint(module.bp)
     errors.init_app(app)
 

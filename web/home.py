@@ -41,5 +41,7 @@ def navigation() -> dict[str, object]:
     if has_any_role(overview_roles()):
         items.append(("overview.index", _("Tổng quan")))
     if has_any_role(admin_roles()):
-        items += [("admin.units", _("Đơn vị")), ("admin.users", _("Người dùng")), ("admin.workflows", _("Quy trình"))]
+        items += [("admin.units", _("Đơn vị")), ("admin.users", _("Người dùng")), ("admin.workflows", _("Quy trình")),
+                  ("inbox.failed", _("Thông báo gửi lỗi"))]  # fmt: skip
+    items.append(("inbox.index", _("Hộp thư")))
     return {"nav": items}

@@ -1,0 +1,243 @@
+"""Web benchmark: the worklist's first page and a case page, with 100,000 cases in SQLite.
+
+Served by the real app on waitress (the production WSGI server) over a real socket, signed in
+through the real form; timed over many requests. The cases are bulk-inserted with Core
+executemany for setup speed, but shaped as the engine writes them: deadlines from
+engine.deadlines.compute_deadline, promoted columns, hash-chained history, evidence rows.
+
+    .venv/bin/python bench/web.py [--cases 100000] [--requests 300]
+
+Ends with exactly one line: worklist_p50_ms=... worklist_p95_ms=... case_p50_ms=... case_p95_ms=...
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import http.client
+import random
+import re
+import statistics
+import sys
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import sqlalchemy as sa  # noqa: E402
+
+from bench._common import emit, seed_org, sqlite_database, unit_ids  # noqa: E402
+from engine.clock import LOCAL_TZ  # noqa: E402
+from engine.deadlines import compute_deadline  # noqa: E402
+from engine.demo import SUBJECTS, TINY_PNG  # noqa: E402
+from engine.history import GENESIS, event_hash  # noqa: E402
+from engine.models import Attachment, Case, CaseEvent, User  # noqa: E402
+from engine.uow import Runtime  # noqa: E402
+
+PASSWORD = "benchmark-password"
+# Final state -> the path of (trigger, from, to, actor) that leads there from filing.
+FILE = ("file", None, "reported", "reporter")
+REQ = ("request_info", "reported", "awaiting_info", "assessor")
+ANS = ("provide_info", "awaiting_info", "reported", "reporter")
+ASSESS = ("assess", "reported", "assessed", "assessor")
+EXPLAIN = ("record_explanation", "assessed", "assessed", "handler")
+HANDLE = ("handle", "assessed", "handled", "handler")
+PUBLISH = ("publish", "handled", "published", "publisher")
+DISMISS = ("dismiss", "reported", "dismissed", "assessor")
+PATHS = {
+    "reported": [FILE], "awaiting_info": [FILE, REQ], "assessed": [FILE, REQ, ANS, ASSESS, EXPLAIN],
+    "handled": [FILE, ASSESS, HANDLE], "published": [FILE, ASSESS, EXPLAIN, HANDLE, PUBLISH], "dismissed": [FILE, DISMISS],
+}  # fmt: skip
+WEIGHTS = {"reported": 20, "awaiting_info": 5, "assessed": 25, "handled": 10, "published": 30, "dismissed": 10}
+
+
+def _data(trigger: str, i: int, units: dict[str, int]) -> dict[str, Any]:
+    subject, subject_type, kind = SUBJECTS[i % len(SUBJECTS)]
+    return {
+        "file": {"violation_kind": kind, "subject_name": f"{subject} #{i}", "subject_type": subject_type,
+                 "link": f"https://example.invalid/bai/{i}", "published_on": "2026-01-15",
+                 "description": "Bài viết đưa thông tin chưa kiểm chứng, gây hoang mang trong nhân dân.",
+                 "confidential": i % 4 == 0},
+        "request_info": {"question": "Đề nghị cung cấp ảnh chụp bài đăng."},
+        "provide_info": {"answer": "Đã bổ sung ảnh chụp."},
+        "assess": {"confirmed_kind": kind, "severity": ["low", "medium", "high", "urgent"][i % 4],
+                   "competent_unit": units["CA"] if i % 5 == 0 else units["VHTT"], "assessment_note": "Có dấu hiệu vi phạm."},
+        "record_explanation": {"explanation": "Đã gỡ bài.", "received_on": "2026-02-01"},
+        "handle": {"outcome": "measures", "measures": ["fine"], "fine_amount": 10_000_000, "decision_number": f"{i}/QĐ",
+                   "decision_date": "2026-02-03", "legal_basis": "Điều 10 NĐ 119/2020", "decided_by": "Chủ tịch UBND huyện",
+                   "summary": "Phạt tiền."},
+        "publish": {"public_summary": "Đã xử phạt.", "channels": ["portal"]},
+        "dismiss": {"reason": "unfounded", "note": "Không có căn cứ."},
+    }[trigger]  # fmt: skip
+
+
+def bulk_cases(rt: Runtime, n: int, now: datetime) -> None:
+    """n cases in the engine's shape, inserted in batches with executemany."""
+    units = unit_ids(rt)
+    with rt.read_session() as s:
+        users = {u.username: (u.id, u.unit_id) for u in s.scalars(sa.select(User))}
+    defn = rt.registry.latest("press_violation")
+    calendar = rt.calendar
+    deadline_cache: dict[tuple[str, Any], tuple[Any, Any]] = {}
+    rng = random.Random(42)
+    states = [s for s, w in WEIGHTS.items() for _ in range(w)]
+    assigned_for = {"reported": units["BTG"], "awaiting_info": units["BTG"], "handled": units["TTVH"],
+                    "published": units["TTVH"], "dismissed": units["BTG"]}  # fmt: skip
+    filing_units = [units["CB-MS"], units["CB-SSH"], units["CB-TT"], units["CB-DS"], units["CB-KL"]]
+    batch = 5000
+    next_event_id = 1
+    with rt.engine.begin() as conn:
+        for start in range(0, n, batch):
+            cases, events, atts = [], [], []
+            for i in range(start, min(start + batch, n)):
+                state = states[i % len(states)]
+                path = PATHS[state]
+                age_days = rng.uniform(1, 700) if path[-1][2] in ("published", "dismissed") else rng.uniform(1, 90)
+                created = now - timedelta(days=age_days)
+                at = created
+                prev = GENESIS
+                case_id = i + 1
+                facts: dict[str, Any] = {}
+                kind = severity = None
+                assigned = handling = None
+                for seq, (trigger, frm, to, who) in enumerate(path, start=1):
+                    data = _data(trigger, i, units)
+                    facts.update(data)
+                    kind = data.get("confirmed_kind", data.get("violation_kind", kind))
+                    severity = data.get("severity", severity)
+                    if trigger == "assess":
+                        assigned = handling = data["competent_unit"]
+                    if trigger == "file" and i % 10 == 0:
+                        digest_png = hashlib.sha256(TINY_PNG).hexdigest()
+                        data = {**data, "evidence": [{"filename": "ảnh.png", "type": "image/png", "size": len(TINY_PNG),
+                                                      "sha256": digest_png, "received_at": at.isoformat()}]}
+                        atts.append({"case_id": case_id, "event_seq": 1, "filename": "ảnh.png", "content_type": "image/png",
+                                     "size": len(TINY_PNG), "sha256": hashlib.sha256(TINY_PNG).hexdigest(), "received_at": at,
+                                     "uploaded_by": users["reporter"][0], "content": TINY_PNG})  # fmt: skip
+                    actor_id, actor_unit = users[who]
+                    digest = event_hash(prev, case_id, seq, trigger, frm, to, actor_id, actor_unit, at, data)
+                    events.append({"id": next_event_id, "case_id": case_id, "seq": seq, "trigger": trigger, "from_state": frm,
+                                   "to_state": to, "actor_id": actor_id, "actor_unit_id": actor_unit, "at": at, "data": data,
+                                   "prev_hash": prev, "hash": digest})  # fmt: skip
+                    next_event_id += 1
+                    prev = digest
+                    at = at + timedelta(hours=rng.uniform(2, 60))
+                entered = at - timedelta(hours=1)
+                spec = defn.states[state]
+                key = (state, entered.astimezone(LOCAL_TZ).date())
+                if key not in deadline_cache:
+                    deadline_cache[key] = compute_deadline(defn, spec, entered, calendar, event_seq=len(path))
+                due, info = deadline_cache[key]
+                cases.append({
+                    "id": case_id, "reference": f"PA-{created.astimezone(LOCAL_TZ).year}-{i + 1:06d}",
+                    "workflow_name": defn.name, "workflow_version": defn.version, "state": state, "version": len(path),
+                    "closed": spec.terminal, "filing_unit_id": filing_units[i % len(filing_units)],
+                    "reporter_id": users["reporter"][0],
+                    "reporter_confidential": i % 4 == 0, "assigned_unit_id": assigned_for.get(state, assigned),
+                    "handling_unit_id": handling, "kind": kind, "severity": severity, "subject": facts["subject_name"],
+                    "facts": facts, "state_entered_at": entered, "deadline_at": due, "deadline_info": info,
+                    "escalation_level": 0, "limitation_expires_on": None, "created_at": created, "updated_at": entered,
+                    "event_count": len(path), "last_event_hash": prev,
+                })  # fmt: skip
+            conn.execute(sa.insert(Case.__table__), cases)
+            conn.execute(sa.insert(CaseEvent.__table__), events)
+            if atts:
+                conn.execute(sa.insert(Attachment.__table__), atts)
+    with rt.engine.connect() as conn:
+        conn.exec_driver_sql("ANALYZE")
+
+
+class Client:
+    """One keep-alive HTTP/1.1 connection with the session cookie, like one browser tab."""
+
+    def __init__(self, port: int) -> None:
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        self.cookies: dict[str, str] = {}
+
+    def request(self, method: str, path: str, body: dict[str, str] | None = None) -> tuple[int, str]:
+        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
+        data = None
+        if body is not None:
+            data = urlencode(body)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        self.conn.request(method, path, body=data, headers=headers)
+        r = self.conn.getresponse()
+        text = r.read().decode("utf-8")
+        for header in r.headers.get_all("Set-Cookie") or []:
+            name, _, rest = header.partition("=")
+            self.cookies[name] = rest.split(";", 1)[0]
+        return r.status, text
+
+    def login(self, username: str) -> None:
+        _, page = self.request("GET", "/login")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+        status, _ = self.request("POST", "/login", {"username": username, "password": PASSWORD, "csrf_token": token})
+        assert status == 302, f"sign-in failed: {status}"
+
+
+def timed(client: Client, paths: list[str]) -> list[float]:
+    out = []
+    for p in paths:
+        t0 = time.perf_counter()
+        status, _ = client.request("GET", p)
+        out.append((time.perf_counter() - t0) * 1000)
+        assert status == 200, (p, status)
+    return out
+
+
+def summary(name: str, ms: list[float]) -> tuple[float, float]:
+    p50 = statistics.median(ms)
+    p95 = statistics.quantiles(ms, n=20)[18]
+    print(f"  {name:<32} n={len(ms):<4} p50={p50:7.2f} ms  p95={p95:7.2f} ms  max={max(ms):7.2f} ms", flush=True)
+    return p50, p95
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--cases", type=int, default=100_000)
+    ap.add_argument("--requests", type=int, default=300)
+    args = ap.parse_args()
+
+    import os
+
+    os.environ.setdefault("PRESSCASE_SECRET_KEY", "bench-secret")
+    from waitress.server import create_server
+
+    from web import create_app
+
+    with sqlite_database() as url:
+        rt = Runtime.from_url(url)
+        seed_org(rt)
+        t0 = time.perf_counter()
+        bulk_cases(rt, args.cases, rt.clock.now().astimezone(UTC))
+        print(f"setup: {args.cases} cases in {time.perf_counter() - t0:.1f} s ({url})", flush=True)
+        app = create_app({"RUNTIME": rt, "SECRET_KEY": "bench-secret"})
+        server = create_server(app, host="127.0.0.1", port=0, threads=4)
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        port = server.effective_port  # type: ignore[attr-defined]
+
+        assessor, handler = Client(port), Client(port)
+        assessor.login("assessor")
+        handler.login("handler")
+        rng = random.Random(7)
+        n = args.requests
+        timed(assessor, ["/worklist"] * 20 + [f"/cases/{rng.randint(1, args.cases)}" for _ in range(20)])  # warm up
+        print("timings (real HTTP to waitress, signed in):", flush=True)
+        w50, w95 = summary("worklist page 1 (assessor)", timed(assessor, ["/worklist"] * n))
+        summary("worklist page 1 (handler)", timed(handler, ["/worklist"] * (n // 3)))
+        summary("worklist overdue+kind filter", timed(assessor, ["/worklist?overdue=1&kind=false_information"] * (n // 3)))
+        summary("worklist search by subject", timed(assessor, ["/worklist?q=Phong%20Th%E1%BB%95"] * (n // 3)))
+        c50, c95 = summary("case page (random case)", timed(assessor, [f"/cases/{rng.randint(1, args.cases)}" for _ in range(n)]))
+        server.close()
+        rt.engine.dispose()
+    emit({"worklist_p50_ms": f"{w50:.1f}", "worklist_p95_ms": f"{w95:.1f}", "case_p50_ms": f"{c50:.1f}",
+          "case_p95_ms": f"{c95:.1f}"})  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
