@@ -115,8 +115,8 @@ def test_a_slow_sweeper_whose_lease_was_taken_over_fires_nothing(rt, org, clock)
 
 
 def test_a_timer_whose_case_moved_on_is_not_fired(rt, org, clock):
-    from tests.support import fire, load_case
     from tests.support import file as file_report
+    from tests.support import fire, load_case
 
     out = file_report(org)
     fire(org, out.case_id, "assess", "assessor")  # leaves `reported`: its timers are cancelled now
