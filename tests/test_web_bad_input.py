@@ -23,6 +23,9 @@ def test_malformed_and_absurd_ids_are_404(app: Flask, org: Org) -> None:
                 "/cases/123456789012345678", "/cases/1/attachments/x", "/cases/1/attachments/999999999999999999",
                 "/admin/users/abc", "/cases/%00", "/cases/1/act/", "/nowhere"]:  # fmt: skip
         assert w.get(url).status_code == 404, url
+    admin = signed_in(app, "admin")
+    for url in ["/inbox/99999999999999999999/read", "/admin/notifications/99999999999999999999/retry"]:
+        assert admin.post(url).status_code == 404, url  # any <int:...> route, not only ours
 
 
 def test_worklist_query_strings_of_any_shape(app: Flask, org: Org) -> None:

@@ -64,6 +64,7 @@ def _register_blueprints(app: Flask) -> None:
     from web import admin, auth, cases, errors, home, inbox, overview, reports, worklist
 
     app.url_map.converters["id"] = cases.IdConverter
+    app.url_map.converters["int"] = cases.BoundedIntConverter  # also guards other blueprints' <int:...> routes
     for module in (home, auth, reports, worklist, cases, admin, overview, inbox):
         app.register_blueprint(module.bp)
     errors.init_app(app)

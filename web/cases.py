@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import unicodedata
 from functools import lru_cache
+from typing import Any
 from urllib.parse import quote
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -15,7 +16,7 @@ from flask_babel import gettext as _
 from flask_login import login_required
 from sqlalchemy import select
 from sqlalchemy.orm import undefer
-from werkzeug.routing import BaseConverter
+from werkzeug.routing import BaseConverter, IntegerConverter
 from werkzeug.wrappers import Response
 
 from engine import service
@@ -43,6 +44,14 @@ class IdConverter(BaseConverter):
 
     def to_url(self, value: object) -> str:
         return str(value)
+
+
+class BoundedIntConverter(IntegerConverter):
+    """Werkzeug's <int:...> with a ceiling: a number beyond a 64-bit column is a 404, not a driver overflow (500)."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:  # noqa: A002 - werkzeug's own parameter name
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(map, *args, **kwargs)
 
 
 @lru_cache(maxsize=256)
