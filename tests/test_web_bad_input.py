@@ -20,7 +20,7 @@ pytest_plugins = ["tests.test_web_fixtures"]
 def test_malformed_and_absurd_ids_are_404(app: Flask, org: Org) -> None:
     w = signed_in(app, "assessor")
     for url in ["/cases/abc", "/cases/0", "/cases/-1", "/cases/1.5", "/cases/99999999999999999999999999",
-                "/cases/123456789012345678", "/cases/1/attachments/x", "/cases/1/attachments/999999999999999999",
+                "/cases/123456789012345678", "/cases/2147483648", "/cases/1/attachments/x", "/cases/1/attachments/999999999999999999",
                 "/admin/users/abc", "/cases/%00", "/cases/1/act/", "/nowhere"]:  # fmt: skip
         assert w.get(url).status_code == 404, url
     admin = signed_in(app, "admin")

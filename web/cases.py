@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from flask_login import login_required
 from sqlalchemy import select
 from sqlalchemy.orm import undefer
-from werkzeug.routing import BaseConverter, IntegerConverter
+from werkzeug.routing import BaseConverter, IntegerConverter, ValidationError
 from werkzeug.wrappers import Response
 
 from engine import service
@@ -34,23 +34,29 @@ from workflows.definition import Definition, TransitionSpec
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 
 
-class IdConverter(BaseConverter):
-    """A database id: 1 to 18 digits, so an absurd number is a 404 and never overflows the driver."""
+MAX_ID = 2**31 - 1  # ids are INTEGER columns: 32-bit on PostgreSQL
 
-    regex = r"[1-9][0-9]{0,17}"
+
+class IdConverter(BaseConverter):
+    """A database id: 1 to 2**31-1, so an absurd number is a 404 and never overflows the driver."""
+
+    regex = r"[1-9][0-9]{0,9}"
 
     def to_python(self, value: str) -> int:
-        return int(value)
+        n = int(value)
+        if n > MAX_ID:
+            raise ValidationError()
+        return n
 
     def to_url(self, value: object) -> str:
         return str(value)
 
 
 class BoundedIntConverter(IntegerConverter):
-    """Werkzeug's <int:...> with a ceiling: a number beyond a 64-bit column is a 404, not a driver overflow (500)."""
+    """Werkzeug's <int:...> with a ceiling: a number beyond an INTEGER column is a 404, not a driver overflow (500)."""
 
     def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:  # noqa: A002 - werkzeug's own parameter name
-        kwargs.setdefault("max", 2**63 - 1)
+        kwargs.setdefault("max", MAX_ID)
         super().__init__(map, *args, **kwargs)
 
 
