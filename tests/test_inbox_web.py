@@ -156,7 +156,7 @@ def test_presscase_notify_once_delivers_with_the_environments_mail_settings(app,
 
 
 def test_the_scheduler_job_delivers_and_never_raises(app, org, rt, monkeypatch):
-    from web.cli.notify import deliver_job
+    from web.scheduler import deliver_notifications as deliver_job
 
     monkeypatch.delenv("MAIL_SERVER", raising=False)
     case_in(org, "reported")

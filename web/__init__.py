@@ -57,6 +57,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from web.cli import register_commands
 
     register_commands(app)
+
+    from web.scheduler import start_in_process
+
+    start_in_process(app)  # only when RUN_SCHEDULER_IN_WEB, never under TESTING, once per machine
     return app
 
 

@@ -6,8 +6,8 @@ process. Either way the scheduler uses a memory job store (two processes sharing
 job store run jobs twice), `coalesce=True` and `max_instances=1` (a slow sweep is never stacked),
 and UTC. Even if two schedulers do run, the sweep's atomic claim keeps every timer exactly-once.
 
-Jobs are a list, so the notifications worker can add its own (`register_job`) without touching
-this module's callers.
+Jobs are a list: the timer sweep and the notifications worker (which delivers the outbox after
+each commit, so a failed email never touches a case).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 
 from engine.sweep import sweep
+from notifications.worker import deliver_pending
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +57,18 @@ def sweep_timers(app: Flask) -> None:
         log.exception("sweep failed")
 
 
-JOBS: list[ScheduledJob] = [ScheduledJob("sweep_timers", sweep_timers, "SCHEDULER_INTERVAL_S", 30.0)]
+def deliver_notifications(app: Flask) -> None:
+    """One delivery pass of the outbox (inbox, email, due digests); errors are logged, never raised."""
+    try:
+        deliver_pending(app.extensions["presscase"])
+    except Exception:  # noqa: BLE001 - a failed pass must not stop the next one
+        log.exception("notification delivery failed")
+
+
+JOBS: list[ScheduledJob] = [
+    ScheduledJob("sweep_timers", sweep_timers, "SCHEDULER_INTERVAL_S", 30.0),
+    ScheduledJob("deliver_notifications", deliver_notifications, "NOTIFY_INTERVAL_S", 30.0),
+]
 
 
 def register_job(job: ScheduledJob) -> None:

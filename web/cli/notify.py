@@ -1,8 +1,8 @@
 """`presscase notify`: deliver the outbox (inbox items and email) by hand or in a loop; the scheduler's job.
 
 `presscase notify --once` runs one pass and exits (cron, or after fixing the mail server);
-without `--once` it repeats every `--interval` seconds. `deliver_job(app)` is the same pass for
-the scheduler process (web/scheduler.py), logging errors instead of raising them.
+without `--once` it repeats every `--interval` seconds. The scheduler process runs the same pass
+as one of its jobs (web/scheduler.py).
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ import logging
 import time
 
 import click
-from flask import Flask
 from flask.cli import with_appcontext
 
 from notifications import failures
@@ -20,14 +19,6 @@ from notifications.worker import deliver_pending
 from web.cli.common import engine_errors, runtime
 
 log = logging.getLogger(__name__)
-
-
-def deliver_job(app: Flask) -> None:
-    """One delivery pass for the scheduler: errors are logged, never raised into it."""
-    try:
-        deliver_pending(app.extensions["presscase"])
-    except Exception:  # noqa: BLE001 - a failed pass must not stop the next one
-        log.exception("notification delivery failed")
 
 
 @click.command("notify")
