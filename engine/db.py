@@ -9,9 +9,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, MetaData, create_engine, event
+from sqlalchemy import JSON, DateTime, MetaData, create_engine, event, insert
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -106,3 +106,33 @@ def make_sessionmaker(engine: Engine) -> sessionmaker:
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+_DEFERRED = "presscase.deferred_rows"
+
+
+def add_row(session: Session, model: type[Base], **values: Any) -> None:
+    """Queue an append-only row (history event, outbox message, timer) to be inserted at commit.
+
+    These rows are never read back in the transaction that writes them, so instead of an ORM
+    object each (the unit of work's per-object cost dominated the engine's profile), they are
+    written with one executemany INSERT per table just before the commit, after the ORM has
+    flushed the case row itself (so on PostgreSQL the case is locked first, as the sweep does).
+    Every row of one table must carry the same keys.
+    """
+    session.info.setdefault(_DEFERRED, {}).setdefault(model.__table__, []).append(values)
+
+
+@event.listens_for(Session, "before_commit")
+def _insert_deferred_rows(session: Session) -> None:
+    pending = session.info.pop(_DEFERRED, None)
+    if not pending:
+        return
+    session.flush()
+    for table, rows in pending.items():
+        session.execute(insert(table), rows)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_deferred_rows(session: Session, _previous_transaction: Any) -> None:
+    session.info.pop(_DEFERRED, None)

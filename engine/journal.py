@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from engine.actors import Actor
+from engine.db import add_row
 from engine.history import GENESIS, event_hash
 from engine.models import Case, CaseEvent, OutboxMessage
 from engine.org import OrgChart, resolve_relation
@@ -33,12 +34,9 @@ def append_event(
     seq = case.event_count + 1
     prev = case.last_event_hash or GENESIS
     digest = event_hash(prev, case.id, seq, trigger, from_state, to_state, actor.user_id, actor.unit_id, now, data)
-    session.add(
-        CaseEvent(
-            case_id=case.id, seq=seq, trigger=trigger, from_state=from_state, to_state=to_state,
-            actor_id=actor.user_id, actor_unit_id=actor.unit_id, at=now, data=data,
-            prev_hash=prev, hash=digest,
-        )
+    add_row(
+        session, CaseEvent, case_id=case.id, seq=seq, trigger=trigger, from_state=from_state, to_state=to_state,
+        actor_id=actor.user_id, actor_unit_id=actor.unit_id, at=now, data=data, prev_hash=prev, hash=digest,
     )  # fmt: skip
     case.event_count = seq
     case.last_event_hash = digest
@@ -61,12 +59,10 @@ def notify(
     n = 0
     for r in recipients:
         unit_id = resolve_relation(defn, r.relation, case, chart) if r.relation else None
-        session.add(
-            OutboxMessage(
-                case_id=case.id, event_seq=event_seq, topic=topic,
-                recipient_unit_id=unit_id, recipient_unit_type=r.unit_type, recipient_role=r.role,
-                payload=payload, status="pending", attempts=0, next_attempt_at=now, created_at=now,
-            )
+        add_row(
+            session, OutboxMessage, case_id=case.id, event_seq=event_seq, topic=topic,
+            recipient_unit_id=unit_id, recipient_unit_type=r.unit_type, recipient_role=r.role,
+            payload=payload, status="pending", attempts=0, next_attempt_at=now, created_at=now,
         )  # fmt: skip
         n += 1
     return n

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from engine.actors import Actor
 from engine.calendar import WorkingCalendar, end_of_local_day, start_of_local_day
 from engine.clock import LOCAL_TZ
+from engine.db import add_row
 from engine.deadlines import TIMER_TRIGGER_PREFIX, remaining_working_days
 from engine.journal import append_event, notify
 from engine.models import PENDING, Case, Timer
@@ -78,10 +79,8 @@ def _insert(
     """Only timers still ahead: one already due when planned (a resumed late clock) fired before its pause."""
     for p in planned:
         if p.due_at > now or (keep_due_now and p.due_at == now):
-            session.add(
-                Timer(case_id=case.id, kind=p.kind, level=p.level, state=state, started_by_event=seq, due_at=p.due_at,
-                      status=PENDING, attempts=0, created_at=now)
-            )  # fmt: skip
+            add_row(session, Timer, case_id=case.id, kind=p.kind, level=p.level, state=state, started_by_event=seq,
+                    due_at=p.due_at, status=PENDING, attempts=0, created_at=now)  # fmt: skip
 
 
 def cancel_pending(session: Session, case_id: int, now: datetime, *, stage: bool = True, limitation: bool = False) -> None:
