@@ -87,17 +87,18 @@ def cancel_pending(session: Session, case_id: int, now: datetime, *, stage: bool
     """Cancel a case's pending stage timers (state set) and/or its limitation timers (state None)."""
     conds = []
     if stage:
-        conds.append(Timer.state.is_not(None))
+        conds.append(Timer.__table__.c.state.is_not(None))
     if limitation:
-        conds.append(Timer.state.is_(None))
+        conds.append(Timer.__table__.c.state.is_(None))
     if not conds:
         return
     cond = conds[0] if len(conds) == 1 else (conds[0] | conds[1])
-    session.execute(
-        update(Timer)
-        .where(Timer.case_id == case_id, Timer.status == PENDING, cond)
-        .values(status="cancelled", cancelled_at=now)
-        .execution_options(synchronize_session=False)
+    # Flush the case first (its row lock comes before any timer's, as in the sweep), then a plain
+    # Core UPDATE: the ORM's bulk-update path costs more than the statement itself here.
+    session.flush()
+    t = Timer.__table__
+    session.connection().execute(
+        update(t).where(t.c.case_id == case_id, t.c.status == PENDING, cond).values(status="cancelled", cancelled_at=now)
     )
 
 
