@@ -52,11 +52,18 @@ class DefinitionRegistry:
 
 
 def sync_definitions(
-    session: Session, registry: DefinitionRegistry, files: list[Definition], now: datetime
+    session: Session,
+    registry: DefinitionRegistry,
+    files: list[Definition],
+    now: datetime,
+    refused: list[DefinitionError] | None = None,
 ) -> list[str]:
     """Record new file versions in the database, refuse changed ones, and load every stored version.
 
-    Returns what was newly recorded, for the CLI to report. The caller commits.
+    Returns what was newly recorded, for the CLI to report. A file changed under a version the
+    database already holds raises, unless `refused` is given: then the error is appended there
+    and the stored version is used, so a running service keeps serving its recorded workflows.
+    The caller commits.
     """
     recorded = []
     for defn in files:
@@ -73,12 +80,16 @@ def sync_definitions(
             )
             recorded.append(f"{defn.name} v{defn.version}")
         elif row.checksum != defn.checksum:
-            raise DefinitionError(
+            err = DefinitionError(
                 defn.path,
                 "workflow.version",
                 f"version {defn.version} of {defn.name} is already loaded with different content; "
                 f"give the changed definition a new version number",
             )
+            if refused is None:
+                raise err
+            refused.append(err)
+            continue
         registry.add(defn)
     session.flush()
     for row in session.scalars(select(WorkflowDefinitionRow)):

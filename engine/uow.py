@@ -19,7 +19,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from engine.calendar import WorkingCalendar, get_calendar
 from engine.clock import Clock, SystemClock
 from engine.db import make_engine, make_sessionmaker
-from engine.errors import StaleVersion
+from engine.errors import DefinitionError, StaleVersion
 from engine.org import OrgChart
 from engine.registry import DefinitionRegistry, sync_definitions
 from workflows.loader import DEFINITIONS_DIR, load_all
@@ -65,11 +65,15 @@ class Runtime:
         """A session for queries; on SQLite it begins deferred so it never waits behind writers."""
         return Session(bind=self.engine.execution_options(readonly=True), expire_on_commit=False)
 
-    def load_definitions(self, directory: str | None = None) -> list[str]:
-        """Sync the definition files into the database and this registry; returns what was new."""
+    def load_definitions(self, directory: str | None = None, refused: list[DefinitionError] | None = None) -> list[str]:
+        """Sync the definition files into the database and this registry; returns what was new.
+
+        With `refused`, a file changed under a recorded version is reported there instead of
+        raised, and the recorded version is served (what a starting web process wants).
+        """
         files = load_all(directory or DEFINITIONS_DIR)
         with self.uow() as uow:
-            recorded = sync_definitions(uow.session, self.registry, files, self.clock.now())
+            recorded = sync_definitions(uow.session, self.registry, files, self.clock.now(), refused)
             uow.commit()
         return recorded
 

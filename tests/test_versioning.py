@@ -58,3 +58,19 @@ def test_a_changed_file_under_a_loaded_version_is_refused(org, tmp_path):
 
 def test_reloading_the_same_files_records_nothing_new(org):
     assert org.rt.load_definitions() == []
+
+
+def test_a_starting_process_serves_the_recorded_version_and_reports_the_changed_file(org, tmp_path, db_url, clock):
+    """What a web process does at start: it must not refuse to start over one edited file."""
+    from engine.uow import Runtime
+
+    fresh = Runtime.from_url(db_url, clock=clock)
+    refused: list[DefinitionError] = []
+    try:
+        assert fresh.load_definitions(str(write_v2(tmp_path, version=1)), refused=refused) == []
+        assert [e.key for e in refused] == ["workflow.version"]
+        served = fresh.registry.latest("press_violation")
+        assert served.version == 1 and "deepfake" not in served.lists["violation_kinds"]
+        assert served.path.startswith("<database: press_violation v1>")
+    finally:
+        fresh.engine.dispose()

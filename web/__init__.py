@@ -15,6 +15,7 @@ from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import inspect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from engine.errors import DefinitionError
 from engine.uow import Runtime
 from web import config
 
@@ -87,6 +88,14 @@ def runtime_of(app: Flask) -> Runtime:
 
 
 def _load_definitions_if_migrated(runtime: Runtime) -> None:
-    """Before `presscase db upgrade` there are no tables; the CLI still has to start then."""
+    """Before `presscase db upgrade` there are no tables; the CLI still has to start then.
+
+    A definition file changed under a version the database already holds is not loaded: the
+    app starts on the recorded version and says so in the log (and `presscase workflow load`
+    names the file and key), rather than refusing to start at all.
+    """
     if inspect(runtime.engine).has_table("workflow_definitions"):
-        runtime.load_definitions()
+        refused: list[DefinitionError] = []
+        runtime.load_definitions(refused=refused)
+        for err in refused:
+            log.error("workflow definition not loaded: %s", err)
