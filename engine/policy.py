@@ -85,6 +85,14 @@ def allowed_transitions(defn: Definition, case: Case, actor: Actor) -> list[Tran
     return [t for t in defn.transitions_from(case.state) if may_fire(t, case, actor)]
 
 
+def may_extend(defn: Definition, case: Case, actor: Actor) -> bool:
+    """Whether the actor may give this case's running stage more time (the definition's [extension])."""
+    ext = defn.extension
+    if ext is None or actor.is_system or not (actor.roles & set(ext.roles)) or not in_scope(ext.scope, case, actor):
+        return False
+    return not case.closed and case.deadline_at is not None and case.deadline_info is not None
+
+
 def may_see_reporter(defn: Definition, case: Case, actor: Actor) -> bool:
     if not case.reporter_confidential:
         return True

@@ -224,10 +224,10 @@ def extend_deadline(
     if expected_version is not None and case.version != expected_version:
         raise StaleVersion(expected_version, case.version)
     ext = defn.extension
-    if not (ext and not actor.is_system and actor.roles & set(ext.roles) and policy.in_scope(ext.scope, case, actor)):
-        raise NotPermitted("You may not extend this case's deadline.", "Bạn không có quyền gia hạn vụ việc này.")
     if case.closed or case.deadline_at is None or case.deadline_info is None:
         raise NotAvailable("This case has no running deadline to extend.", "Vụ việc không có thời hạn đang chạy để gia hạn.")
+    if ext is None or not policy.may_extend(defn, case, actor):
+        raise NotPermitted("You may not extend this case's deadline.", "Bạn không có quyền gia hạn vụ việc này.")
     errors: dict[str, tuple[str, str]] = {}
     if isinstance(working_days, bool) or not isinstance(working_days, int) or not 1 <= working_days <= ext.max_working_days:
         errors["working_days"] = (
