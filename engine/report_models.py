@@ -1,0 +1,48 @@
+"""Tables and indexes that serve the statistics and periodic reports (issue 7).
+
+Durations are counted in working days, and the calendar (holidays, Tết, announced swaps) lives
+in Python (engine/calendar.py). To let the database compute a million durations without a
+round trip per case, the calendar is materialised as a running index: for each date, how many
+working days have passed up to and including it. The working days in (a, b] are then
+`seq(b) - seq(a)`, two primary-key lookups, exactly what `WorkingCalendar.working_days_between`
+returns. The index is rebuilt from the calendar whenever the calendar's version changes.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Boolean, Date, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from engine.db import Base, UtcDateTime
+from engine.models import Case, CaseEvent
+
+
+class WorkingDayIndex(Base):
+    """One row per date: `seq` is the number of working days from the index's first day up to this one."""
+
+    __tablename__ = "working_day_index"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    working: Mapped[bool] = mapped_column(Boolean)
+
+
+class WorkingDayIndexMeta(Base):
+    """The single row saying which calendar version and which dates the index was built for."""
+
+    __tablename__ = "working_day_index_meta"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    calendar_version: Mapped[str] = mapped_column(String(200))
+    first_day: Mapped[date] = mapped_column(Date)
+    last_day: Mapped[date] = mapped_column(Date)
+    built_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+# Counts by state per workflow version (the dashboard and the web overview group by these columns).
+CASES_WORKFLOW_STATE = Index("ix_cases_workflow_state", Case.workflow_name, Case.workflow_version, Case.state)
+# "Which cases were assessed / handled / published / closed in this period": a range over the
+# events of a few triggers, instead of a scan of the whole history.
+CASE_EVENTS_TRIGGER_AT = Index("ix_case_events_trigger_at", CaseEvent.trigger, CaseEvent.at)

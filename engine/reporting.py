@@ -1,0 +1,243 @@
+"""The periodic report as data: the figures with their labels, and the cases handled or published in the period.
+
+Every output (the page, CSV, XLSX, DOCX, the CLI) renders this one structure, so they cannot
+disagree. Labels come from the definition (states, kinds) and the unit tree; the words around
+them are given in Vietnamese and English here, as the engine does for its other messages.
+No reporter identity is read: the case list names the subject, the units and the decision only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session, aliased
+
+from engine.calendar import WorkingCalendar
+from engine.clock import LOCAL_TZ, Clock
+from engine.models import Case, CaseEvent, Unit
+from engine.periods import Period
+from engine.registry import DefinitionRegistry
+from engine.statistics import DISTRICT, PRESS, Figures, Scope, Stages, compute, scope_filter
+from workflows.definition import Definition
+
+NO_UNIT = ("Chưa giao xử lý", "Not yet assigned")
+NO_KIND = ("Chưa phân loại", "Not classified")
+
+
+@dataclass(frozen=True)
+class Row:
+    key: str
+    label: str
+    value: int | float | None
+    unit: str = ""  # "", "%", "ngày làm việc"
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    """One case handled or published in the period; dates are local calendar dates."""
+
+    reference: str
+    kind: str
+    subject: str
+    filing_unit: str
+    handling_unit: str
+    state: str
+    filed_on: date
+    handled_on: date | None
+    decision_number: str
+    decision_date: date | None
+    measures: str
+    fine_amount: int | None
+    published_on: date | None
+
+
+@dataclass
+class Report:
+    figures: Figures
+    lang: str
+    scope_name: str  # "toàn huyện" or the unit's name
+    summary: list[Row]
+    by_state: list[Row]
+    by_kind: list[Row]
+    by_handling_unit: list[Row]
+    by_filing_unit: list[Row]
+    per_month: list[tuple[str, int, int]]  # (label, opened, closed)
+    cases: list[CaseRow] = field(default_factory=list)
+    cases_total: int = 0
+
+    @property
+    def period(self) -> Period:
+        return self.figures.period
+
+    @property
+    def period_label(self) -> str:
+        return self.period.label_vi() if self.lang == "vi" else self.period.label_en()
+
+    def tables(self) -> list[tuple[str, str, list[Row]]]:
+        """(key, title, rows) of every breakdown, in the order documents print them."""
+        vi = self.lang == "vi"
+        return [
+            ("by_state", "Theo trạng thái xử lý" if vi else "By state", self.by_state),
+            ("by_kind", "Theo loại vi phạm" if vi else "By kind of violation", self.by_kind),
+            ("by_handling_unit", "Theo cơ quan xử lý" if vi else "By handling unit", self.by_handling_unit),
+            ("by_filing_unit", "Theo đơn vị phản ánh (xã, thị trấn)" if vi else "By filing unit (commune)", self.by_filing_unit),
+        ]  # fmt: skip
+
+
+def _t(pair: tuple[str, str], lang: str) -> str:
+    return pair[0] if lang == "vi" else pair[1]
+
+
+def _latest(registry: DefinitionRegistry, workflow: str) -> Definition:
+    return max((d for d in registry.all() if d.name == workflow), key=lambda d: d.version)
+
+
+def _round(x: float | None) -> float | None:
+    return None if x is None else round(x, 1)
+
+
+def summary_rows(fig: Figures, lang: str = "vi") -> list[Row]:
+    wd = "ngày làm việc" if lang == "vi" else "working days"
+    share = None if fig.share_in_time is None else round(100 * fig.share_in_time, 1)
+    items: list[tuple[str, tuple[str, str], int | float | None, str]] = [
+        ("opened", ("Vụ việc tiếp nhận trong kỳ", "Cases opened in the period"), fig.opened, ""),
+        ("closed", ("Vụ việc kết thúc trong kỳ", "Cases closed in the period"), fig.closed, ""),
+        ("assessed", ("Đã thẩm định, chuyển xử lý", "Assessed and assigned"), fig.assessed, ""),
+        ("dismissed", ("Không có căn cứ (đã bác)", "Dismissed"), fig.dismissed, ""),
+        ("handled", ("Đã xử lý", "Handled"), fig.handled, ""),
+        ("published", ("Đã công khai kết quả", "Results published"), fig.published, ""),
+        ("open_now", ("Đang giải quyết (tại thời điểm lập báo cáo)", "Open (when the report was made)"), fig.open_now, ""),
+        ("overdue_now", ("Quá hạn (tại thời điểm lập báo cáo)", "Overdue (when the report was made)"), fig.overdue_now, ""),
+        ("escalated_now", ("Đã báo cáo cấp trên (tại thời điểm lập báo cáo)", "Escalated (when the report was made)"),
+         fig.escalated_now, ""),
+        ("assess_n", ("Số vụ việc được thẩm định lần đầu", "Cases given a first assessment decision"), fig.time_to_assess.n, ""),
+        ("assess_median", ("Thời gian thẩm định, trung vị", "Time to assess, median"), _round(fig.time_to_assess.median), wd),
+        ("assess_p90", ("Thời gian thẩm định, bách phân vị 90", "Time to assess, 90th percentile"),
+         _round(fig.time_to_assess.p90), wd),
+        ("handle_median", ("Thời gian xử lý, trung vị", "Time to handle, median"), _round(fig.time_to_handle.median), wd),
+        ("handle_p90", ("Thời gian xử lý, bách phân vị 90", "Time to handle, 90th percentile"),
+         _round(fig.time_to_handle.p90), wd),
+        ("handled_in_time", ("Xử lý đúng hạn", "Handled within the deadline"), fig.handled_in_time, ""),
+        ("share_in_time", ("Tỷ lệ xử lý đúng hạn", "Share handled within the deadline"), share, "%"),
+    ]  # fmt: skip
+    return [Row(k, _t(lbl, lang), v, u) for k, lbl, v, u in items]
+
+
+def build(session: Session, registry: DefinitionRegistry, calendar: WorkingCalendar, clock: Clock, period: Period,
+          scope: Scope = DISTRICT, lang: str = "vi", case_limit: int | None = None,
+          stages: Stages = PRESS) -> Report:  # fmt: skip
+    """The figures, labelled, and the first `case_limit` cases of the list (all when None)."""
+    fig = compute(session, registry, calendar, clock, period, scope, stages)
+    defn = _latest(registry, scope.workflow)
+    units = dict(session.execute(select(Unit.id, Unit.name)).tuples().all())
+    by_state = [Row(sid, spec.label(lang), fig.by_state.get(sid, 0)) for sid, spec in defn.states.items()]
+    kinds = list(defn.lists.get("violation_kinds", {}))
+    kinds += sorted(k for k in fig.by_kind if k and k not in kinds)
+    by_kind = [Row(k, defn.choice_label("violation_kinds", k, lang), fig.by_kind.get(k, 0)) for k in kinds]
+    if fig.by_kind.get(None):
+        by_kind.append(Row("", _t(NO_KIND, lang), fig.by_kind[None]))
+    by_handling = sorted((Row(str(u), units.get(u, str(u)), n) for u, n in fig.by_handling_unit.items() if u is not None),
+                         key=lambda r: (-int(r.value or 0), r.label))  # fmt: skip
+    if fig.by_handling_unit.get(None):
+        by_handling.append(Row("", _t(NO_UNIT, lang), fig.by_handling_unit[None]))
+    by_filing = sorted((Row(str(u), units.get(u, str(u)), n) for u, n in fig.by_filing_unit.items()),
+                       key=lambda r: (-int(r.value or 0), r.label))  # fmt: skip
+    month_word = "Tháng" if lang == "vi" else "Month"
+    per_month = [(f"{month_word} {m.month.month:02d}/{m.month.year}", m.opened, m.closed) for m in fig.per_month]
+    scope_name = ("toàn huyện" if lang == "vi" else "whole district") if scope.unit_id is None else units.get(scope.unit_id, "")
+    report = Report(fig, lang, scope_name, summary_rows(fig, lang), by_state, by_kind, by_handling, by_filing, per_month)
+    report.cases_total = count_cases(session, period, scope, stages)
+    if case_limit is None or case_limit > 0:
+        report.cases = list(iter_cases(session, registry, period, scope, lang, case_limit, stages, units))
+    return report
+
+
+def _handled_or_published(period: Period, scope: Scope, stages: Stages) -> Any:
+    lo, hi = period.utc_bounds()
+    in_period = select(CaseEvent.case_id).where(CaseEvent.trigger.in_((stages.handle, stages.publish)),
+                                                CaseEvent.at >= lo, CaseEvent.at < hi)  # fmt: skip
+    return and_(Case.id.in_(in_period), scope_filter(scope))
+
+
+def count_cases(session: Session, period: Period, scope: Scope = DISTRICT, stages: Stages = PRESS) -> int:
+    return session.scalar(select(func.count()).select_from(Case).where(_handled_or_published(period, scope, stages))) or 0
+
+
+def _local(value: datetime | None) -> date | None:
+    return value.astimezone(LOCAL_TZ).date() if value else None
+
+
+def _iso(value: Any) -> date | None:
+    try:
+        return date.fromisoformat(str(value)[:10]) if value else None
+    except ValueError:
+        return None
+
+
+def iter_cases(session: Session, registry: DefinitionRegistry, period: Period, scope: Scope = DISTRICT,
+               lang: str = "vi", limit: int | None = None, stages: Stages = PRESS,
+               units: dict[int, str] | None = None) -> Iterator[CaseRow]:  # fmt: skip
+    """The cases with a handling decision or a publication in the period, by handling date, streamed."""
+    defn = _latest(registry, scope.workflow)
+    if units is None:
+        units = dict(session.execute(select(Unit.id, Unit.name)).tuples().all())
+    h, p = aliased(CaseEvent), aliased(CaseEvent)
+    last_handle = select(func.max(h.seq)).where(h.case_id == Case.id, h.trigger == stages.handle).scalar_subquery()
+    published = select(func.max(p.at)).where(p.case_id == Case.id, p.trigger == stages.publish).scalar_subquery()
+    ev = aliased(CaseEvent)
+    q = (
+        select(Case.reference, Case.kind, Case.subject, Case.filing_unit_id, Case.handling_unit_id, Case.state,
+               Case.workflow_version, Case.created_at, ev.at, ev.data, published.label("published_at"))
+        .outerjoin(ev, and_(ev.case_id == Case.id, ev.seq == last_handle))
+        .where(_handled_or_published(period, scope, stages))
+        .order_by(ev.at.is_(None), ev.at, Case.reference)
+    )  # fmt: skip
+    if limit is not None:
+        q = q.limit(limit)
+    versions = {d.version: d for d in registry.all() if d.name == scope.workflow}
+    for ref, kind, subject, filing, handling, state, ver, created, h_at, data, pub_at in session.execute(
+        q.execution_options(yield_per=2000)
+    ):
+        d = versions.get(ver, defn)
+        data = data or {}
+        measures = ", ".join(d.choice_label("measures", m, lang) for m in data.get("measures") or [])
+        if not measures and data.get("outcome"):
+            measures = d.choice_label("outcomes", str(data["outcome"]), lang)
+        fine = data.get("fine_amount")
+        yield CaseRow(
+            reference=ref, kind=d.choice_label("violation_kinds", kind, lang) if kind else _t(NO_KIND, lang),
+            subject=subject or "", filing_unit=units.get(filing, ""), handling_unit=units.get(handling, "") if handling else "",
+            state=d.states[state].label(lang) if state in d.states else state, filed_on=_local(created) or created.date(),
+            handled_on=_local(h_at), decision_number=str(data.get("decision_number") or ""),
+            decision_date=_iso(data.get("decision_date")), measures=measures,
+            fine_amount=int(fine) if isinstance(fine, int | float) else None, published_on=_local(pub_at),
+        )  # fmt: skip
+
+
+CASE_COLUMNS: dict[str, tuple[str, str]] = {
+    "reference": ("Số hiệu", "Reference"),
+    "kind": ("Loại vi phạm", "Kind of violation"),
+    "subject": ("Đối tượng bị phản ánh", "Subject"),
+    "filing_unit": ("Đơn vị phản ánh", "Filing unit"),
+    "handling_unit": ("Cơ quan xử lý", "Handling unit"),
+    "state": ("Trạng thái", "State"),
+    "filed_on": ("Ngày tiếp nhận", "Filed on"),
+    "handled_on": ("Ngày xử lý", "Handled on"),
+    "decision_number": ("Số quyết định", "Decision number"),
+    "decision_date": ("Ngày quyết định", "Decision date"),
+    "measures": ("Biện pháp xử lý", "Measures"),
+    "fine_amount": ("Số tiền phạt (đồng)", "Fine (VND)"),
+    "published_on": ("Ngày công khai", "Published on"),
+}
+
+
+def case_headers(lang: str = "vi") -> list[str]:
+    return [_t(v, lang) for v in CASE_COLUMNS.values()]
+
+
+def case_values(row: CaseRow) -> list[Any]:
+    return [getattr(row, k) for k in CASE_COLUMNS]

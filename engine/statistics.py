@@ -1,0 +1,298 @@
+"""The figures of the dashboard and the periodic report, computed by aggregate queries in the database.
+
+Nothing here loads cases into Python: every figure is a GROUP BY / COUNT over an index range
+(cases by `created_at`, history events by `(trigger, at)`), and the durations are joined to the
+working-day index (engine/report_models.py), so a million cases cost a few index scans.
+
+Definitions (the issue left them open; chosen to match how the plan's reports are read):
+- "opened in the period": filed (created) in it; the breakdowns by state, kind, handling unit and
+  commune (filing unit) count those cases, by their state *now*.
+- "closed in the period": transitions into a terminal state (dismiss, publish, withhold) in it.
+- assessed / dismissed / handled / published: cases with such an event in the period.
+- time to assess: filing -> the case's *first* assessment decision (assess or dismiss), for
+  first decisions made in the period; time to handle: the last `assess` before a `handle` ->
+  that `handle`, for handlings in the period. Both in working days, (start, end] as
+  `WorkingCalendar.working_days_between` counts them; the reporter's answering time is included.
+- within the deadline: handled no later than the handling stage's time limit in the
+  definition (15 working days) plus the extensions granted in that stage.
+- overdue / escalated now: a snapshot when the figures are computed, as the overview shows it.
+Percentiles are `percentile_cont` (linear interpolation), computed from a per-duration histogram
+the database groups, so SQLite and PostgreSQL give the same numbers from one code path.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Date, and_, case, cast, exists, func, select, true
+from sqlalchemy.orm import Session, aliased
+
+from engine.actors import Actor
+from engine.calendar import WorkingCalendar
+from engine.clock import LOCAL_TZ, Clock
+from engine.deadlines import EXTEND_TRIGGER
+from engine.models import Case, CaseEvent
+from engine.periods import Month, Period
+from engine.policy import scope_clause
+from engine.registry import DefinitionRegistry
+from engine.report_models import WorkingDayIndex
+from engine.workday_index import ensure_index
+
+
+@dataclass(frozen=True)
+class Stages:
+    """Which triggers mark the stages a press-violation report measures (names from the definition)."""
+
+    workflow: str = "press_violation"
+    decide: tuple[str, ...] = ("assess", "dismiss")
+    assess: str = "assess"
+    dismiss: str = "dismiss"
+    handle: str = "handle"
+    publish: str = "publish"
+    handling_state: str = "assessed"
+
+
+PRESS = Stages()
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The whole district (unit_id None) or one unit: the cases it holds or handled (the policy's `handling_unit`)."""
+
+    workflow: str = PRESS.workflow
+    unit_id: int | None = None
+
+
+DISTRICT = Scope()
+
+
+@dataclass(frozen=True)
+class Durations:
+    n: int
+    median: float | None
+    p90: float | None
+    histogram: tuple[tuple[int, int], ...] = ()  # (working days, cases)
+
+
+@dataclass(frozen=True)
+class MonthFigures:
+    month: Month
+    start: date
+    end: date
+    opened: int
+    closed: int
+
+
+@dataclass
+class Figures:
+    period: Period
+    scope: Scope
+    computed_at: datetime
+    opened: int = 0
+    closed: int = 0
+    assessed: int = 0
+    dismissed: int = 0
+    handled: int = 0
+    published: int = 0
+    open_now: int = 0
+    overdue_now: int = 0
+    escalated_now: int = 0
+    by_state: dict[str, int] = field(default_factory=dict)
+    by_kind: dict[str | None, int] = field(default_factory=dict)
+    by_handling_unit: dict[int | None, int] = field(default_factory=dict)
+    by_filing_unit: dict[int, int] = field(default_factory=dict)
+    per_month: list[MonthFigures] = field(default_factory=list)
+    time_to_assess: Durations = Durations(0, None, None)
+    time_to_handle: Durations = Durations(0, None, None)
+    handled_in_time: int = 0
+    handled_measured: int = 0
+
+    @property
+    def share_in_time(self) -> float | None:
+        """Share of handlings within the deadline, 0..1 (None when nothing was handled)."""
+        return self.handled_in_time / self.handled_measured if self.handled_measured else None
+
+
+def percentile_cont(histogram: list[tuple[int, int]] | tuple[tuple[int, int], ...], p: float) -> float | None:
+    """PostgreSQL's percentile_cont over the values a histogram stands for (value, count), sorted by value."""
+    n = sum(c for _, c in histogram)
+    if n == 0:
+        return None
+    pos = p * (n - 1)
+    lo_i, hi_i = math.floor(pos), math.ceil(pos)
+
+    def value_at(i: int) -> int:
+        seen = 0
+        for v, c in histogram:
+            seen += c
+            if i < seen:
+                return v
+        return histogram[-1][0]
+
+    lo_v, hi_v = value_at(lo_i), value_at(hi_i)
+    return lo_v + (hi_v - lo_v) * (pos - lo_i)
+
+
+def local_day(col: Any, dialect: str) -> ColumnElement[Any]:
+    """The Hà Nội calendar date of a stored UTC timestamp, in SQL (the working-day index's key)."""
+    if dialect == "postgresql":
+        return cast(func.timezone(LOCAL_TZ.key, col), Date)
+    hours = int(LOCAL_TZ.utcoffset(datetime(2000, 1, 1)).total_seconds() // 3600)  # type: ignore[union-attr]
+    return func.date(col, f"{hours:+d} hours")  # Vietnam has kept UTC+7, without DST, since 1975
+
+
+def scope_filter(scope: Scope) -> ColumnElement[bool]:
+    cond = Case.workflow_name == scope.workflow
+    if scope.unit_id is not None:
+        # the same rule that decides what a handler or unit leader may see (engine.policy)
+        cond = and_(cond, scope_clause("handling_unit", Actor(None, scope.unit_id, frozenset())))
+    return cond
+
+
+def month_bucket(col: Any, period: Period) -> ColumnElement[int]:
+    """The index of the reporting month a timestamp falls in, as a CASE over the months' UTC bounds."""
+    months = period.months()
+    whens = []
+    for i, (_m, _lo, hi) in enumerate(months[:-1]):
+        upper = Period(hi, hi, "dates", "", period.start_day).utc_bounds()[1]
+        whens.append((col < upper, i))
+    return case(*whens, else_=len(months) - 1) if whens else case((true(), 0))
+
+
+def closing_triggers(registry: DefinitionRegistry, workflow: str) -> list[str]:
+    """Triggers that move a case from an open state into a terminal one, in any version of the workflow."""
+    out: set[str] = set()
+    for d in registry.all():
+        if d.name != workflow:
+            continue
+        for t in d.transitions:
+            if d.states[t.dest].terminal and any(not d.states[s].terminal for s in t.sources):
+                out.add(t.trigger)
+    return sorted(out)
+
+
+def allowed_days(registry: DefinitionRegistry, workflow: str, state: str) -> dict[int, int]:
+    """The handling stage's time limit in working days, per definition version."""
+    out = {}
+    for d in registry.all():
+        spec = d.states.get(state)
+        if d.name == workflow and spec is not None and spec.deadline is not None:
+            out[d.version] = spec.deadline.days
+    return out
+
+
+def compute(session: Session, registry: DefinitionRegistry, calendar: WorkingCalendar, clock: Clock, period: Period,
+            scope: Scope = DISTRICT, stages: Stages = PRESS) -> Figures:  # fmt: skip
+    """Every figure of the dashboard and report, for one period and scope."""
+    ensure_index(session, calendar, clock, period.start, period.end)
+    now = clock.now()
+    lo, hi = period.utc_bounds()
+    dialect = session.get_bind().dialect.name
+    in_scope = scope_filter(scope)
+    fig = Figures(period, scope, now)
+
+    opened_in = and_(in_scope, Case.created_at >= lo, Case.created_at < hi)
+    for column, target in ((Case.state, fig.by_state), (Case.kind, fig.by_kind),
+                           (Case.handling_unit_id, fig.by_handling_unit), (Case.filing_unit_id, fig.by_filing_unit)):  # fmt: skip
+        for key, n in session.execute(select(column, func.count()).where(opened_in).group_by(column)):
+            target[key] = n  # type: ignore[index]
+    fig.opened = sum(fig.by_state.values())
+
+    months = period.months()
+    opened_m = dict(session.execute(
+        select(month_bucket(Case.created_at, period).label("m"), func.count()).where(opened_in).group_by("m")
+    ).tuples().all())  # fmt: skip
+    closing = closing_triggers(registry, scope.workflow)
+    ev_in = and_(CaseEvent.at >= lo, CaseEvent.at < hi, in_scope)
+    closed_m = dict(session.execute(
+        select(month_bucket(CaseEvent.at, period).label("m"), func.count())
+        .select_from(CaseEvent).join(Case, Case.id == CaseEvent.case_id).where(CaseEvent.trigger.in_(closing), ev_in)
+        .group_by("m")
+    ).tuples().all())  # fmt: skip
+    fig.per_month = [MonthFigures(m, a, b, opened_m.get(i, 0), closed_m.get(i, 0)) for i, (m, a, b) in enumerate(months)]
+    fig.closed = sum(closed_m.values())
+
+    counted = (stages.assess, stages.dismiss, stages.handle, stages.publish)
+    per_trigger = dict(session.execute(
+        select(CaseEvent.trigger, func.count(func.distinct(CaseEvent.case_id)))
+        .select_from(CaseEvent).join(Case, Case.id == CaseEvent.case_id).where(CaseEvent.trigger.in_(counted), ev_in)
+        .group_by(CaseEvent.trigger)
+    ).tuples().all())  # fmt: skip
+    fig.assessed, fig.dismissed = per_trigger.get(stages.assess, 0), per_trigger.get(stages.dismiss, 0)
+    fig.handled, fig.published = per_trigger.get(stages.handle, 0), per_trigger.get(stages.publish, 0)
+
+    open_now = and_(in_scope, Case.closed.is_(False))
+    overdue = and_(open_now, Case.deadline_at < now)
+    fig.open_now = session.scalar(select(func.count()).where(open_now)) or 0
+    fig.overdue_now = session.scalar(select(func.count()).where(overdue)) or 0
+    fig.escalated_now = session.scalar(select(func.count()).where(overdue, Case.escalation_level > 0)) or 0
+
+    fig.time_to_assess = _time_to_assess(session, dialect, lo, hi, in_scope, stages)
+    fig.time_to_handle, fig.handled_in_time = _time_to_handle(session, registry, dialect, lo, hi, in_scope, stages)
+    fig.handled_measured = fig.time_to_handle.n
+    return fig
+
+
+def _durations(histogram: list[tuple[int, int]]) -> Durations:
+    histogram = sorted(histogram)
+    return Durations(sum(c for _, c in histogram), percentile_cont(histogram, 0.5), percentile_cont(histogram, 0.9),
+                     tuple(histogram))  # fmt: skip
+
+
+def _time_to_assess(session: Session, dialect: str, lo: datetime, hi: datetime, in_scope: ColumnElement[bool],
+                    stages: Stages) -> Durations:  # fmt: skip
+    e, prior = aliased(CaseEvent), aliased(CaseEvent)
+    w_filed, w_decided = aliased(WorkingDayIndex), aliased(WorkingDayIndex)
+    first_decision = ~exists().where(prior.case_id == e.case_id, prior.trigger.in_(stages.decide), prior.seq < e.seq)
+    inner = (
+        select((w_decided.seq - w_filed.seq).label("d"))
+        .select_from(e)
+        .join(Case, Case.id == e.case_id)
+        .join(w_filed, w_filed.day == local_day(Case.created_at, dialect))
+        .join(w_decided, w_decided.day == local_day(e.at, dialect))
+        .where(e.trigger.in_(stages.decide), e.at >= lo, e.at < hi, in_scope, first_decision)
+    ).subquery()
+    rows = session.execute(select(inner.c.d, func.count()).group_by(inner.c.d)).tuples().all()
+    return _durations([(int(d), int(n)) for d, n in rows])
+
+
+def _time_to_handle(session: Session, registry: DefinitionRegistry, dialect: str, lo: datetime, hi: datetime,
+                    in_scope: ColumnElement[bool], stages: Stages) -> tuple[Durations, int]:  # fmt: skip
+    h, a, x, assessed = aliased(CaseEvent), aliased(CaseEvent), aliased(CaseEvent), aliased(CaseEvent)
+    last_assess = (
+        select(func.max(a.seq)).where(a.case_id == h.case_id, a.trigger == stages.assess, a.seq < h.seq).scalar_subquery()
+    )
+    handlings = (
+        select(h.case_id, h.seq.label("h_seq"), h.at.label("h_at"), Case.workflow_version.label("ver"),
+               last_assess.label("a_seq"))
+        .join(Case, Case.id == h.case_id)
+        .where(h.trigger == stages.handle, h.at >= lo, h.at < hi, in_scope)
+    ).subquery()  # fmt: skip
+    extended = (
+        select(func.coalesce(func.sum(x.data["working_days"].as_integer()), 0))
+        .where(x.case_id == handlings.c.case_id, x.trigger == EXTEND_TRIGGER, x.seq > handlings.c.a_seq,
+               x.seq < handlings.c.h_seq)
+        .scalar_subquery()
+    )  # fmt: skip
+    limits = allowed_days(registry, stages.workflow, stages.handling_state)
+    default_limit = max(limits.values(), default=0)
+    limit = case(*[(handlings.c.ver == v, days) for v, days in limits.items()], else_=default_limit) if limits else default_limit
+    w_assessed, w_handled = aliased(WorkingDayIndex), aliased(WorkingDayIndex)
+    d = w_handled.seq - w_assessed.seq
+    inner = (
+        select(d.label("d"), case((d <= limit + extended, 1), else_=0).label("ok"))
+        .select_from(handlings)
+        .join(assessed, and_(assessed.case_id == handlings.c.case_id, assessed.seq == handlings.c.a_seq))
+        .join(w_assessed, w_assessed.day == local_day(assessed.at, dialect))
+        .join(w_handled, w_handled.day == local_day(handlings.c.h_at, dialect))
+    ).subquery()
+    rows = session.execute(select(inner.c.d, inner.c.ok, func.count()).group_by(inner.c.d, inner.c.ok)).tuples().all()
+    hist: dict[int, int] = {}
+    in_time = 0
+    for dd, ok, n in rows:
+        hist[int(dd)] = hist.get(int(dd), 0) + int(n)
+        in_time += int(n) if ok else 0
+    return _durations(list(hist.items())), in_time

@@ -1,0 +1,146 @@
+"""The report as CSV and XLSX: the same figures and case list, for spreadsheets.
+
+CSV carries a UTF-8 byte-order mark, or Excel on Windows reads Vietnamese as mojibake; its
+figures come first (table, item, value, unit), then a blank line and the case list with its own
+header, so one file opens as one sheet. XLSX keeps them on two sheets, with real numbers and
+real dates (formatted dd/mm/yyyy), so officials can sum and sort without retyping.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterable
+from datetime import date
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+
+from engine.reporting import CaseRow, Report, case_headers, case_values
+
+BOM = "\ufeff"
+DATE_FORMAT = "dd/mm/yyyy"
+
+
+def _words(report: Report) -> dict[str, str]:
+    vi = report.lang == "vi"
+    return {
+        "table": "Bảng" if vi else "Table",
+        "item": "Chỉ tiêu" if vi else "Item",
+        "value": "Số liệu" if vi else "Value",
+        "unit": "Đơn vị tính" if vi else "Unit",
+        "summary": "Tổng hợp" if vi else "Summary",
+        "months": "Theo tháng" if vi else "By month",
+        "opened": "Tiếp nhận" if vi else "Opened",
+        "closed": "Kết thúc" if vi else "Closed",
+        "figures": "Số liệu" if vi else "Figures",
+        "cases": "Vụ việc" if vi else "Cases",
+        "title": ("Báo cáo kết quả tiếp nhận, xử lý phản ánh vi phạm báo chí" if vi
+                  else "Report on press-violation cases received and handled"),
+        "period": "Kỳ báo cáo" if vi else "Period",
+        "scope": "Phạm vi" if vi else "Scope",
+    }  # fmt: skip
+
+
+def figure_rows(report: Report) -> list[tuple[str, str, int | float | None, str]]:
+    """(table, item, value, unit) for every figure: what both the CSV and the XLSX figures sheet list."""
+    w = _words(report)
+    rows: list[tuple[str, str, int | float | None, str]] = [(w["summary"], r.label, r.value, r.unit) for r in report.summary]
+    for _key, title, table in report.tables():
+        rows += [(title, r.label, r.value, "") for r in table]
+    for label, opened, closed in report.per_month:
+        rows.append((w["months"], f"{label}: {w['opened'].lower()}", opened, ""))
+        rows.append((w["months"], f"{label}: {w['closed'].lower()}", closed, ""))
+    return rows
+
+
+def _csv_value(v: object) -> object:
+    if isinstance(v, date):
+        return v.strftime("%d/%m/%Y")
+    return "" if v is None else v
+
+
+def write_csv(report: Report, cases: Iterable[CaseRow], out: io.TextIOBase | io.StringIO,
+              tick: Callable[[], None] | None = None) -> None:  # fmt: skip
+    """Write the report to a text stream opened with newline='' (the BOM is written here)."""
+    w = _words(report)
+    out.write(BOM)
+    writer = csv.writer(out)
+    writer.writerow([w["title"]])
+    writer.writerow([w["period"], f"{report.period_label} ({report.period.range_text()})"])
+    writer.writerow([w["scope"], report.scope_name])
+    writer.writerow([])
+    writer.writerow([w["table"], w["item"], w["value"], w["unit"]])
+    for row in figure_rows(report):
+        writer.writerow([_csv_value(v) for v in row])
+    writer.writerow([])
+    writer.writerow(case_headers(report.lang))
+    for case in cases:
+        writer.writerow([_csv_value(v) for v in case_values(case)])
+        if tick:
+            tick()
+
+
+def csv_bytes(report: Report, cases: Iterable[CaseRow]) -> bytes:
+    buf = io.StringIO(newline="")
+    write_csv(report, cases, buf)
+    return buf.getvalue().encode("utf-8")
+
+
+def write_xlsx(report: Report, cases: Iterable[CaseRow], out: io.BufferedIOBase | io.BytesIO | str,
+               tick: Callable[[], None] | None = None) -> None:  # fmt: skip
+    """Two sheets, figures and cases; write-only mode, so a long case list streams instead of sitting in memory."""
+    w = _words(report)
+    wb = Workbook(write_only=True)
+    bold = Font(bold=True)
+
+    figures = wb.create_sheet(w["figures"])
+    for col, width in zip("ABCD", (34, 58, 14, 16), strict=True):
+        figures.column_dimensions[col].width = width
+    figures.append([_bold_cell(figures, w["title"], bold)])
+    figures.append([w["period"], f"{report.period_label} ({report.period.range_text()})"])
+    figures.append([w["scope"], report.scope_name])
+    figures.append([])
+    figures.append([_bold_cell(figures, h, bold) for h in (w["table"], w["item"], w["value"], w["unit"])])
+    for row in figure_rows(report):
+        figures.append(list(row))
+
+    sheet = wb.create_sheet(w["cases"])
+    headers = case_headers(report.lang)
+    for i, width in enumerate((18, 34, 40, 28, 28, 20, 14, 14, 18, 14, 40, 16, 14), start=1):
+        sheet.column_dimensions[get_column_letter(i)].width = width
+    sheet.freeze_panes = "A2"
+    sheet.append([_bold_cell(sheet, h, bold) for h in headers])
+    for case in cases:
+        cells = []
+        for v in case_values(case):
+            if isinstance(v, date):
+                c = _cell(sheet, v)
+                c.number_format = DATE_FORMAT
+                cells.append(c)
+            else:
+                cells.append(v)
+        sheet.append(cells)
+        if tick:
+            tick()
+    wb.save(out)
+
+
+def _cell(sheet, value):  # noqa: ANN001, ANN202 - openpyxl's write-only cell
+    from openpyxl.cell import WriteOnlyCell
+
+    return WriteOnlyCell(sheet, value=value)
+
+
+def _bold_cell(sheet, value: str, font: Font):  # noqa: ANN001, ANN202
+    c = _cell(sheet, value)
+    c.font = font
+    c.alignment = Alignment(wrap_text=False)
+    return c
+
+
+def xlsx_bytes(report: Report, cases: Iterable[CaseRow]) -> bytes:
+    buf = io.BytesIO()
+    write_xlsx(report, cases, buf)
+    return buf.getvalue()
