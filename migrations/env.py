@@ -6,6 +6,8 @@ from alembic import context
 
 import engine.models  # noqa: F401 - registers the tables on the metadata
 import engine.notification_models  # noqa: F401 - inbox, deliveries, digests, preferences
+import engine.register_models  # noqa: F401 - the public register's indexes on cases
+import engine.report_models  # noqa: F401 - working-day index and the statistics indexes (reports)
 from engine.db import Base, make_engine
 
 config = context.config

@@ -24,6 +24,7 @@ from engine.errors import InvalidData, NotAvailable, StaleVersion
 from engine.machine import mermaid
 from engine.models import Attachment
 from engine.queries import case_view, load_visible_case
+from web import register as public_register
 from web.access import current_actor, runtime
 from web.badges import badge_for, status_of
 from web.forms import EVIDENCE_FIELD, data_from_request, evidence_field, fields_for, uploads_from_request
@@ -105,7 +106,8 @@ def _transition_for_form(defn: Definition, state: str, trigger: str, allowed: li
 
 
 def _form_page(case_id: int, trigger: str, values: dict[str, object] | None = None,
-               errors: dict[str, str] | None = None, version: int | None = None) -> tuple[str, int]:
+               errors: dict[str, str] | None = None, version: int | None = None,
+               preview: dict[str, object] | None = None) -> tuple[str, int]:
     rt = runtime()
     with rt.read_session() as s:
         cv = case_view(s, rt.registry, current_actor(), case_id=case_id)
@@ -117,6 +119,7 @@ def _form_page(case_id: int, trigger: str, values: dict[str, object] | None = No
             "version": version if version is not None else cv.case.version,
             "state_label": cv.definition.states[cv.case.state].label(lang()),
             "dest_label": cv.definition.states[t.dest].label(lang()),
+            "previewable": t.trigger in public_register.PREVIEW_TRIGGERS, "preview": preview,
         }  # fmt: skip
         return render_template("cases/act.html", **ctx), (422 if errors else 200)
 
@@ -143,6 +146,10 @@ def act(case_id: int, trigger: str) -> Response | tuple[str, int]:
     if spec is None:
         abort(404)
     data = data_from_request(spec)
+    if request.form.get("preview") and trigger in public_register.PREVIEW_TRIGGERS:
+        # "Xem trước": the public view of the result as it would be, re-rendered on the form; nothing is fired
+        shown, errors = public_register.preview_for(case_id, trigger, data)
+        return _form_page(case_id, trigger, data, errors, version, preview=shown)
     try:
         with rt.uow() as uow:
             out = service.fire(uow, case_id, trigger, actor, data, expected_version=version, uploads=uploads_from_request())

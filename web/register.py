@@ -1,0 +1,298 @@
+"""The public register at /cong-khai: results, one page per result, an Atom feed, JSON, statistics.
+
+No sign-in. Everything shown comes from engine.register (a projection that can only hold public
+fields) and engine.register_stats (suppressed counts); this module only formats. Every page is
+cacheable: its ETag is derived from what the register depends on, so a conditional GET is
+answered 304 before anything is rendered.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Blueprint, abort, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func, select
+from werkzeug.wrappers import Response
+
+from engine import policy
+from engine import register as projection
+from engine.errors import InvalidData
+from engine.models import Case, CaseEvent
+from engine.queries import load_visible_case
+from engine.register import (
+    SEARCH_MAX,
+    WORKFLOW,
+    PublicResult,
+    RegisterFilter,
+    feed_results,
+    freshness,
+    get_result,
+    list_results,
+    years,
+)
+from engine.register_stats import statistics
+from engine.validation import validate
+from web.access import current_actor, runtime
+from web.forms import arg_int, arg_text
+from web.i18n import lang, local_date
+from workflows.definition import Definition
+
+bp = Blueprint("register", __name__)
+
+REFERENCE_RE = re.compile(r"[A-Za-z]{1,10}-\d{4}-\d{1,9}")
+ATOM = "http://www.w3.org/2005/Atom"
+PREVIEW_TRIGGERS = (projection.PUBLISH, projection.CORRECT)
+MAX_AGE = 60  # seconds a browser or proxy may reuse a page without asking again
+
+
+def _defn() -> Definition:
+    return runtime().registry.latest(WORKFLOW)
+
+
+def _conditional(seed: str, last_modified: datetime | None, render: Callable[[], Response]) -> Response:
+    """304 when the client's copy is current (ETag or Last-Modified), else the rendered response with both."""
+    who = current_user.get_id() if getattr(current_user, "is_authenticated", False) else ""
+    etag = hashlib.sha256(f"{seed}|{request.full_path}|{lang()}|{who}".encode()).hexdigest()[:40]
+    probe = Response()
+    probe.set_etag(etag)
+    if last_modified is not None:
+        probe.last_modified = last_modified.astimezone(UTC).replace(microsecond=0)
+    probe.make_conditional(request)
+    response = probe if probe.status_code == 304 else render()
+    response.set_etag(etag)
+    if last_modified is not None:
+        response.last_modified = probe.last_modified
+    # a signed-in person's page carries their name in the header: theirs alone
+    response.cache_control.public = not who
+    response.cache_control.private = bool(who)
+    response.cache_control.max_age = MAX_AGE
+    response.vary.add("Cookie")
+    return response
+
+
+def _stable_seed(extra: str = "") -> tuple[str, datetime | None]:
+    rt = runtime()
+    with rt.read_session() as s:
+        f = freshness(s, rt.registry, extra)
+    return f.etag_seed, f.last_modified
+
+
+def _filter() -> RegisterFilter:
+    return RegisterFilter(
+        kind=arg_text("kind", 60) or None, measure=arg_text("measure", 60) or None, year=arg_int("year"),
+        subject=arg_text("subject", 300) or None, q=arg_text("q", SEARCH_MAX) or None,
+    )  # fmt: skip
+
+
+def _args(**changes: Any) -> dict[str, Any]:
+    keep = {k: request.args.get(k) for k in ("kind", "measure", "year", "subject", "q", "lang") if request.args.get(k)}
+    keep.update({k: v for k, v in changes.items() if v is not None})
+    return keep
+
+
+# ------------------------------------------------------------------ words
+
+
+def view(defn: Definition, r: PublicResult) -> dict[str, Any]:
+    """A result in the current language, for the pages, the feed and the JSON alike."""
+    lg = lang()
+    measures = []
+    for key in r.measures:
+        item = defn.lists.get("measures", {}).get(key, {})
+        basis = defn.basis_text(item.get("basis"), str(item.get("article", ""))) if item else ""
+        measures.append({"key": key, "label": defn.choice_label("measures", key, lg), "legal_basis": basis})
+    return {
+        "reference": r.reference,
+        "url": url_for("register.detail", reference=r.reference, _external=True),
+        "published_at": r.published_at, "updated_at": r.updated_at,
+        "subject": r.subject,
+        "subject_type": {"key": r.subject_type, "label": defn.choice_label("subject_types", r.subject_type, lg)},
+        "kind": {"key": r.kind, "label": defn.choice_label("violation_kinds", r.kind, lg)},
+        "outcome": {"key": r.outcome, "label": defn.choice_label("outcomes", r.outcome, lg)},
+        "measures": measures, "fine_amount": r.fine_amount, "suspension_months": r.suspension_months,
+        "decision": {"number": r.decision_number, "date": r.decision_date, "body": r.deciding_body,
+                     "decided_by": r.decided_by, "legal_basis": r.legal_basis},
+        "summary": r.summary,
+        "corrections": [{"seq": c.seq, "at": c.at, "text": c.text} for c in r.corrections],
+        "evidence": [{"sha256": e.sha256, "content_type": e.content_type, "size": e.size} for e in r.evidence],
+    }  # fmt: skip
+
+
+def _json_default(value: Any) -> str:
+    return value.isoformat()
+
+
+# ------------------------------------------------------------------ pages
+
+
+@bp.route("/cong-khai")
+def index() -> Response:
+    seed, last = _stable_seed()
+
+    def render() -> Response:
+        rt = runtime()
+        defn = _defn()
+        f = _filter()
+        with rt.read_session() as s:
+            page = list_results(s, rt.registry, f, page=arg_int("page", 1) or 1)
+            year_list = years(s)
+        lg = lang()
+        body = render_template(
+            "register/index.html", page=page, results=[view(defn, r) for r in page.items], f=f.cleaned(defn),
+            kinds=[(k, defn.choice_label("violation_kinds", k, lg)) for k in defn.lists.get("violation_kinds", {})],
+            measures=[(k, defn.choice_label("measures", k, lg)) for k in defn.lists.get("measures", {})],
+            years=year_list, page_url=lambda n: url_for("register.index", **_args(page=n)),
+            json_url=url_for("register.listing_json", **_args(page=page.page)),
+        )  # fmt: skip
+        return Response(body, mimetype="text/html")
+
+    return _conditional(seed, last, render)
+
+
+@bp.route("/cong-khai.json")
+def listing_json() -> Response:
+    seed, last = _stable_seed("json")
+
+    def render() -> Response:
+        rt = runtime()
+        defn = _defn()
+        with rt.read_session() as s:
+            page = list_results(s, rt.registry, _filter(), page=arg_int("page", 1) or 1)
+        doc = {
+            "register": url_for("register.index", _external=True),
+            "language": lang(),
+            "page": page.page, "per_page": page.per_page, "total": page.total, "total_is_capped": page.capped,
+            "next": url_for("register.listing_json", **_args(page=page.page + 1), _external=True) if page.has_next else None,
+            "results": [view(defn, r) for r in page.items],
+        }  # fmt: skip
+        text = json.dumps(doc, ensure_ascii=False, default=_json_default, indent=1)
+        return Response(text, mimetype="application/json")
+
+    response = _conditional(seed, last, render)
+    response.access_control_allow_origin = "*"  # portals may read it from their own pages
+    return response
+
+
+@bp.route("/cong-khai/<reference>")
+def detail(reference: str) -> Response:
+    if not REFERENCE_RE.fullmatch(reference):
+        abort(404)
+    seed, last = _stable_seed("detail")
+
+    def render() -> Response:
+        rt = runtime()
+        with rt.read_session() as s:
+            r = get_result(s, rt.registry, reference)
+        if r is None:
+            abort(404)
+        return Response(render_template("register/detail.html", r=view(_defn(), r)), mimetype="text/html")
+
+    return _conditional(seed, last, render)
+
+
+def _el(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
+    e = ET.SubElement(parent, f"{{{ATOM}}}{tag}", attrs)
+    if text is not None:
+        e.text = text
+    return e
+
+
+def _entry_text(v: dict[str, Any]) -> str:
+    lines = [v["summary"], "", f"{_('Đối tượng')}: {v['subject']}", f"{_('Loại vi phạm')}: {v['kind']['label']}"]
+    for m in v["measures"]:
+        lines.append(f"{_('Biện pháp')}: {m['label']}" + (f" ({m['legal_basis']})" if m["legal_basis"] else ""))
+    d = v["decision"]
+    lines.append(f"{_('Quyết định')}: {d['number']} {_('ngày')} {local_date(d['date'])}, {d['body']}")
+    for i, c in enumerate(v["corrections"], 1):
+        lines.append(f"{_('Đính chính')} {i} ({local_date(c['at'])}): {c['text']}")
+    return "\n".join(lines)
+
+
+@bp.route("/cong-khai/feed.atom")
+def feed() -> Response:
+    seed, last = _stable_seed("atom")
+
+    def render() -> Response:
+        rt = runtime()
+        defn = _defn()
+        with rt.read_session() as s:
+            results = [view(defn, r) for r in feed_results(s, rt.registry)]
+        ET.register_namespace("", ATOM)
+        root = ET.Element(f"{{{ATOM}}}feed", {"xml:lang": lang()})
+        _el(root, "id", url_for("register.index", _external=True))
+        _el(root, "title", _("Công khai kết quả xử lý vi phạm báo chí"))
+        _el(root, "updated", (last or datetime(2000, 1, 1, tzinfo=UTC)).astimezone(UTC).isoformat())
+        _el(_el(root, "author"), "name", _("Công khai kết quả xử lý vi phạm báo chí"))
+        _el(root, "link", rel="self", href=url_for("register.feed", _external=True))
+        _el(root, "link", rel="alternate", href=url_for("register.index", _external=True), type="text/html")
+        for v in results:
+            entry = _el(root, "entry")
+            _el(entry, "id", v["url"])
+            _el(entry, "title", f"{v['reference']}: {v['subject']} — {v['kind']['label']}")
+            _el(entry, "updated", v["updated_at"].astimezone(UTC).isoformat())
+            _el(entry, "published", v["published_at"].astimezone(UTC).isoformat())
+            _el(entry, "link", rel="alternate", href=v["url"], type="text/html")
+            _el(entry, "summary", v["summary"])
+            _el(entry, "content", _entry_text(v), type="text")
+        body = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+        return Response(body, mimetype="application/atom+xml")
+
+    return _conditional(seed, last, render)
+
+
+def _stats_seed() -> tuple[str, datetime | None]:
+    rt = runtime()
+    with rt.read_session() as s:
+        count, last = s.execute(select(func.count(), func.max(Case.updated_at)).where(Case.workflow_name == WORKFLOW)).one()
+        last_event = s.scalar(select(func.max(CaseEvent.id)))
+    base, _last = _stable_seed(f"stats|{count}|{last}|{last_event}")
+    return base, last
+
+
+@bp.route("/cong-khai/thong-ke")
+def stats() -> Response:
+    rt = runtime()
+    this_year = rt.clock.now().year
+    year = arg_int("year", this_year, 2000, this_year) or this_year
+    seed, last = _stats_seed()
+
+    def render() -> Response:
+        defn = _defn()
+        with rt.read_session() as s:
+            st = statistics(s, rt.registry, rt.calendar, year)
+        lg = lang()
+        kind_labels = {k: defn.choice_label("violation_kinds", k, lg) for k in defn.lists.get("violation_kinds", {})}
+        body = render_template("register/stats.html", st=st, kind_labels=kind_labels,
+                               years=list(range(this_year, this_year - 6, -1)))  # fmt: skip
+        return Response(body, mimetype="text/html")
+
+    return _conditional(seed, last, render)
+
+
+def preview_for(case_id: int, trigger: str, data: dict[str, Any]) -> tuple[dict[str, Any] | None, dict[str, str] | None]:
+    """The public view the publish (or correction) form would produce, or the form's errors; nothing is written.
+
+    Only for someone who may fire the trigger now; otherwise (None, None) and the form page
+    itself answers 403 or 409 as it does for any transition.
+    """
+    rt = runtime()
+    actor = current_actor()
+    with rt.read_session() as s:
+        case, defn = load_visible_case(s, rt.registry, actor, case_id=case_id)
+        t = defn.transition(trigger, case.state)
+        if t is None or not policy.may_fire(t, case, actor):
+            return None, None
+        try:
+            cleaned = validate(defn, t, data)
+        except InvalidData as err:
+            return None, err.field_messages(lang())
+        r = projection.preview(s, rt.registry, case_id, trigger, cleaned, rt.clock.now(), actor.unit_id)
+        return (view(defn, r) if r else None), None
