@@ -22,6 +22,8 @@ from engine.models import Case, CaseEvent, Unit
 from engine.periods import Period
 from engine.registry import DefinitionRegistry
 from engine.statistics import DISTRICT, PRESS, Figures, Scope, Stages, compute, scope_filter
+from engine.uow import Runtime
+from engine.workday_index import ensure
 from workflows.definition import Definition
 
 NO_UNIT = ("Chưa giao xử lý", "Not yet assigned")
@@ -154,6 +156,14 @@ def build(session: Session, registry: DefinitionRegistry, calendar: WorkingCalen
     if case_limit is None or case_limit > 0:
         report.cases = list(iter_cases(session, registry, period, scope, lang, case_limit, stages, units))
     return report
+
+
+def make_report(rt: Runtime, period: Period, scope: Scope = DISTRICT, lang: str = "vi",
+                case_limit: int | None = None) -> Report:  # fmt: skip
+    """The report from a runtime: brings the working-day index up to date, then reads in one session."""
+    ensure(rt, period.start, period.end)
+    with rt.read_session() as s:
+        return build(s, rt.registry, rt.calendar, rt.clock, period, scope, lang, case_limit)
 
 
 def _handled_or_published(period: Period, scope: Scope, stages: Stages) -> Any:

@@ -39,7 +39,7 @@ from engine.periods import Month, Period
 from engine.policy import scope_clause
 from engine.registry import DefinitionRegistry
 from engine.report_models import WorkingDayIndex
-from engine.workday_index import ensure_index
+from engine.workday_index import is_current
 
 
 @dataclass(frozen=True)
@@ -186,8 +186,13 @@ def allowed_days(registry: DefinitionRegistry, workflow: str, state: str) -> dic
 
 def compute(session: Session, registry: DefinitionRegistry, calendar: WorkingCalendar, clock: Clock, period: Period,
             scope: Scope = DISTRICT, stages: Stages = PRESS) -> Figures:  # fmt: skip
-    """Every figure of the dashboard and report, for one period and scope."""
-    ensure_index(session, calendar, clock, period.start, period.end)
+    """Every figure of the dashboard and report, for one period and scope.
+
+    The working-day index must cover the period under `calendar` (workday_index.ensure, which
+    reporting.make_report calls); the durations are wrong otherwise, so this checks it.
+    """
+    if not is_current(session, calendar, clock, period.start, period.end):
+        raise RuntimeError("the working-day index is stale: call engine.workday_index.ensure(rt, ...) first")
     now = clock.now()
     lo, hi = period.utc_bounds()
     dialect = session.get_bind().dialect.name

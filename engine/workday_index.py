@@ -16,20 +16,42 @@ from sqlalchemy.orm import Session
 from engine.calendar import WorkingCalendar
 from engine.clock import Clock
 from engine.report_models import WorkingDayIndex, WorkingDayIndexMeta
+from engine.uow import Runtime
 
 FIRST_DAY = date(2015, 1, 1)
 YEARS_AHEAD = 5
 
 
+def _wanted(clock: Clock, lo: date | None, hi: date | None) -> tuple[date, date]:
+    today = clock.now().date()
+    return min(FIRST_DAY, lo or FIRST_DAY), max(date(today.year + YEARS_AHEAD, 12, 31), hi or today)
+
+
+def is_current(session: Session, calendar: WorkingCalendar, clock: Clock, lo: date | None = None,
+               hi: date | None = None) -> bool:  # fmt: skip
+    first, last = _wanted(clock, lo, hi)
+    meta = session.get(WorkingDayIndexMeta, 1)
+    return bool(meta and meta.calendar_version == calendar.version and meta.first_day <= first and meta.last_day >= last)
+
+
+def ensure(rt: Runtime, lo: date | None = None, hi: date | None = None) -> None:
+    """Check with a reader (no lock); rebuild in a write transaction only when the index is stale."""
+    calendar = rt.calendar
+    with rt.read_session() as s:
+        if is_current(s, calendar, rt.clock, lo, hi):
+            return
+    with rt.uow() as uow:
+        ensure_index(uow.session, calendar, rt.clock, lo, hi)
+
+
 def ensure_index(session: Session, calendar: WorkingCalendar, clock: Clock, lo: date | None = None,
                  hi: date | None = None) -> None:  # fmt: skip
-    """Make the index cover [lo, hi] under the current calendar; commits only when it rebuilt.
+    """Make the index cover [lo, hi] under the current calendar, in a write session; commits when it rebuilt.
 
-    On PostgreSQL the meta row is locked first, so two reports starting together rebuild once.
+    On PostgreSQL the meta row is locked first (SQLite's write transactions are BEGIN IMMEDIATE),
+    so two reports starting together rebuild once.
     """
-    today = clock.now().date()
-    first = min(FIRST_DAY, lo or FIRST_DAY)
-    last = max(date(today.year + YEARS_AHEAD, 12, 31), hi or today)
+    first, last = _wanted(clock, lo, hi)
     q = select(WorkingDayIndexMeta).where(WorkingDayIndexMeta.id == 1)
     if session.get_bind().dialect.name == "postgresql":
         q = q.with_for_update()

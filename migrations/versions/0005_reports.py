@@ -1,0 +1,51 @@
+"""reports: the working-day index, and indexes for the statistics
+
+Revision ID: 0005
+Revises: 0004
+Create Date: 2026-11-28 05:00:00
+
+Models: engine/report_models.py. `working_day_index` maps every date to its running number of
+working days, so the database computes durations in working days with two key lookups per case;
+it is filled (and refilled when the calendar changes) by engine/workday_index.py, not here, since
+the calendar's overrides are data an admin edits. The two indexes serve counts by state per
+workflow version, and the period ranges over the history's events by trigger.
+"""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+import engine.db
+
+revision = "0005"
+down_revision = "0004"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "working_day_index",
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("seq", sa.Integer(), nullable=False),
+        sa.Column("working", sa.Boolean(), nullable=False),
+        sa.PrimaryKeyConstraint("day", name=op.f("pk_working_day_index")),
+    )
+    op.create_table(
+        "working_day_index_meta",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("calendar_version", sa.String(length=200), nullable=False),
+        sa.Column("first_day", sa.Date(), nullable=False),
+        sa.Column("last_day", sa.Date(), nullable=False),
+        sa.Column("built_at", engine.db.UtcDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_working_day_index_meta")),
+    )
+    op.create_index("ix_cases_workflow_state", "cases", ["workflow_name", "workflow_version", "state"], unique=False)
+    op.create_index("ix_case_events_trigger_at", "case_events", ["trigger", "at"], unique=False)
+
+
+def downgrade() -> None:
+    op.drop_index("ix_case_events_trigger_at", table_name="case_events")
+    op.drop_index("ix_cases_workflow_state", table_name="cases")
+    op.drop_table("working_day_index_meta")
+    op.drop_table("working_day_index")
