@@ -19,7 +19,7 @@ from sqlalchemy.orm import undefer
 from werkzeug.routing import BaseConverter, IntegerConverter, ValidationError
 from werkzeug.wrappers import Response
 
-from engine import service
+from engine import policy, service
 from engine.errors import InvalidData, NotAvailable, StaleVersion
 from engine.machine import mermaid
 from engine.models import Attachment
@@ -83,6 +83,7 @@ def _page(case_id: int, *, conflict: str | None = None, status: int = 200) -> tu
             "facts": report_facts(cv, units), "timeline": list(reversed(timeline(cv, units))),
             "diagram": diagram(cv.definition, cv.case.state, lang()),
             "conflict": conflict, "filed": request.args.get("filed") == "1",
+            "may_extend": policy.may_extend(cv.definition, cv.case, actor),
         }  # fmt: skip
         return render_template("cases/show.html", **ctx), status
 
