@@ -40,6 +40,10 @@ def navigation() -> dict[str, object]:
         items.append(("worklist.index", _("Việc cần xử lý")))
     if has_any_role(overview_roles()):
         items.append(("overview.index", _("Tổng quan")))
+    from web.dashboard import dashboard_roles
+
+    if has_any_role(dashboard_roles()):
+        items.append(("dashboard.index", _("Thống kê, báo cáo")))
     if has_any_role(admin_roles()):
         items += [("admin.units", _("Đơn vị")), ("admin.users", _("Người dùng")), ("admin.workflows", _("Quy trình")),
                   ("inbox.failed", _("Thông báo gửi lỗi"))]  # fmt: skip

@@ -41,7 +41,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_working_day_index_meta")),
     )
     op.create_index("ix_cases_workflow_state", "cases", ["workflow_name", "workflow_version", "state"], unique=False)
-    op.create_index("ix_case_events_trigger_at", "case_events", ["trigger", "at"], unique=False)
+    op.create_index("ix_case_events_trigger_at", "case_events", ["trigger", "at", "case_id", "seq"], unique=False)
 
 
 def downgrade() -> None:

@@ -9,6 +9,7 @@ follows the case list, which is the only part that grows with the district.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -71,7 +72,7 @@ def report_command(period_text: str, unit_code: str | None, fmt: str, layout: st
         total = report.cases_total if fmt != "docx" else min(report.cases_total, DOCX_CASE_LIMIT)
         limit = DOCX_CASE_LIMIT if fmt == "docx" else None
         cases = iter_cases(s, rt.registry, period, scope, "vi", limit)
-        with click.progressbar(length=total, label=f"Writing {total} cases", file=click.get_text_stream("stderr")) as bar:
+        with click.progressbar(length=total, label=f"Writing {total} cases", file=sys.stderr) as bar:
             tick = lambda: bar.update(1)  # noqa: E731 - the exports call it once per case
             if fmt == "csv":
                 with out_path.open("w", encoding="utf-8", newline="") as fh:

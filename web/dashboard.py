@@ -1,0 +1,194 @@
+"""Statistics and periodic reports: a dashboard, a printable report page, and the files officials file.
+
+Who sees what is decided here once, server-side, from the definitions' visibility rules:
+- roles that see every case (assessor, supervisor: `access.overview_roles`) get the whole
+  district, or any one unit they pick;
+- roles that see the cases their unit holds (handler, leader: visibility scope `handling_unit`)
+  get their own unit only; asking for another unit is refused (403), never silently widened.
+The figures come from engine.reporting (aggregate queries); no export names a reporter.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+
+from flask import Blueprint, abort, current_app, render_template, request
+from flask_babel import gettext as _
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from engine.clock import LOCAL_TZ
+from engine.models import Unit
+from engine.periods import Period, PeriodError, current_year, parse_period
+from engine.reporting import Report, iter_cases, make_report
+from engine.statistics import PRESS, Scope
+from web import charts
+from web.access import current_actor, overview_roles, roles_required, runtime
+from web.exports.document import DOCX_CASE_LIMIT, docx_bytes
+from web.exports.settings import LAYOUTS, PARTY, STATE, ReportSettings, load_settings
+from web.exports.tabular import csv_bytes, xlsx_bytes
+from web.i18n import lang
+
+bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
+
+PAGE_CASE_LIMIT = 500  # the report page lists this many; the CSV/XLSX carry the whole list
+
+MIME = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+}
+
+
+def district_roles() -> set[str]:
+    return overview_roles()
+
+
+def unit_roles() -> set[str]:
+    """Roles that see the cases their own unit holds or handled (the policy's `handling_unit` scope)."""
+    return {
+        role
+        for d in runtime().registry.all()
+        if d.name == PRESS.workflow
+        for role, rule in d.visibility.items()
+        if rule.get("scope") == "handling_unit"
+    }
+
+
+def dashboard_roles() -> set[str]:
+    return district_roles() | unit_roles()
+
+
+def _settings() -> ReportSettings:
+    return load_settings(current_app.instance_path)
+
+
+def _scope() -> tuple[Scope, Unit | None, bool]:
+    """(scope, the unit or None, whether this person may choose the unit), or 403."""
+    actor = current_actor()
+    raw = (request.args.get("unit") or "").strip()
+    wanted: int | None = int(raw) if raw.isdigit() and len(raw) < 10 else None
+    if raw and wanted is None:
+        abort(400)
+    rt = runtime()
+    if actor.roles & district_roles():
+        unit_id, may_choose = wanted, True
+    elif actor.roles & unit_roles() and actor.unit_id is not None:
+        if wanted is not None and wanted != actor.unit_id:
+            abort(403)
+        unit_id, may_choose = actor.unit_id, False
+    else:
+        abort(403)
+    unit = None
+    if unit_id is not None:
+        with rt.read_session() as s:
+            unit = s.get(Unit, unit_id)
+        if unit is None:
+            abort(404)
+    return Scope(unit_id=unit_id), unit, may_choose
+
+
+def _period(settings: ReportSettings) -> tuple[Period, str | None]:
+    text = (request.args.get("period") or "").strip()[:40]
+    today = runtime().clock.now().astimezone(LOCAL_TZ).date()
+    if not text:
+        return current_year(today, settings.period_start_day), None
+    try:
+        return parse_period(text, settings.period_start_day), None
+    except PeriodError:
+        return current_year(today, settings.period_start_day), _(
+            "Kỳ báo cáo không hợp lệ. Ví dụ: 2026, 2026-Q1, 2026-H1, 2026-03, 2026-01-01..2026-03-31."
+        )
+
+
+def _units_to_choose() -> list[Unit]:
+    """Units a case can be handled by (the definition's competent unit types), for the unit picker."""
+    rt = runtime()
+    types = {t for d in rt.registry.all() if d.name == PRESS.workflow for t in d.lists.get("competent_unit_types", {})}
+    with rt.read_session() as s:
+        return list(s.scalars(select(Unit).where(Unit.type.in_(types)).order_by(Unit.name)))
+
+
+def _charts(report: Report) -> dict[str, object]:
+    tables = {key: rows for key, _title, rows in report.tables()}
+    out: dict[str, object] = {
+        key: charts.hbar(title, [(r.label, float(r.value or 0)) for r in rows]) for key, title, rows in report.tables()
+    }
+    out["months"] = charts.columns(
+        _("Tiếp nhận và kết thúc theo tháng"),
+        [f"{m.month.month:02d}/{m.month.year}" for m in report.figures.per_month],
+        [(_("Tiếp nhận"), "bar", [m.opened for m in report.figures.per_month]),
+         (_("Kết thúc"), "bar-alt", [m.closed for m in report.figures.per_month])],
+    )  # fmt: skip
+    out["tables"] = tables
+    return out
+
+
+def _query(period: Period, unit: Unit | None) -> dict[str, str]:
+    q = {"period": period.key}
+    if unit is not None:
+        q["unit"] = str(unit.id)
+    return q
+
+
+@bp.route("")
+@roles_required(dashboard_roles)
+def index() -> tuple[str, int]:
+    settings = _settings()
+    scope, unit, may_choose = _scope()
+    period, error = _period(settings)
+    report = make_report(runtime(), period, scope, lang(), case_limit=0)
+    return render_template("dashboard/index.html", report=report, charts=_charts(report), unit=unit,
+                           may_choose=may_choose, units=_units_to_choose() if may_choose else [], error=error,
+                           query=_query(period, unit), layouts=LAYOUTS), (400 if error else 200)  # fmt: skip
+
+
+@bp.route("/report")
+@roles_required(dashboard_roles)
+def report_page() -> tuple[str, int]:
+    settings = _settings()
+    scope, unit, _may_choose = _scope()
+    period, error = _period(settings)
+    report = make_report(runtime(), period, scope, lang(), case_limit=PAGE_CASE_LIMIT)
+    return render_template("dashboard/report.html", report=report, unit=unit, error=error, query=_query(period, unit),
+                           limit=PAGE_CASE_LIMIT, layouts=LAYOUTS), (400 if error else 200)  # fmt: skip
+
+
+def _filename(period: Period, unit: Unit | None, ext: str) -> str:
+    who = unit.code if unit is not None else "toan-huyen"
+    return f"bao-cao-{period.key.replace('..', '_')}-{who}.{ext}".replace("/", "-")
+
+
+@bp.route("/report.<any(csv, xlsx, docx):fmt>")
+@roles_required(dashboard_roles)
+def report_file(fmt: str) -> Response:
+    settings = _settings()
+    scope, unit, _may_choose = _scope()
+    period, error = _period(settings)
+    if error:
+        abort(400)
+    rt = runtime()
+    report = make_report(rt, period, scope, "vi", case_limit=0)  # official files are in Vietnamese
+    with rt.read_session() as s:
+        if fmt == "docx":
+            layout = request.args.get("layout", PARTY)
+            if layout not in LAYOUTS:
+                abort(400)
+            cases = list(iter_cases(s, rt.registry, period, scope, "vi", DOCX_CASE_LIMIT))
+            s_layout = settings.layout(layout)
+            if unit is not None and layout == STATE:
+                parent = s.get(Unit, unit.parent_id) if unit.parent_id else None
+                s_layout = replace(s_layout, issuing_body=unit.name.upper(), parent_body=parent.name.upper() if parent else "")
+            body = docx_bytes(report, cases, layout, settings, s_layout, _today())
+        else:
+            cases_iter = iter_cases(s, rt.registry, period, scope, "vi")
+            body = csv_bytes(report, cases_iter) if fmt == "csv" else xlsx_bytes(report, cases_iter)
+    resp = Response(body, mimetype=MIME[fmt])
+    resp.headers["Content-Disposition"] = f'attachment; filename="{_filename(period, unit, fmt)}"'
+    resp.headers["Cache-Control"] = "private, no-store"
+    return resp
+
+
+def _today() -> date:
+    return runtime().clock.now().astimezone(LOCAL_TZ).date()
