@@ -129,8 +129,9 @@ def _insert_deferred_rows(session: Session) -> None:
     if not pending:
         return
     session.flush()
+    conn = session.connection()
     for table, rows in pending.items():
-        session.execute(insert(table), rows)
+        conn.execute(insert(table), rows)
 
 
 @event.listens_for(Session, "after_soft_rollback")

@@ -20,5 +20,5 @@ def next_reference(session: Session, prefix: str, year: int) -> str:
         )
         .returning(ReferenceCounter.last)
     )
-    seq = session.execute(stmt).scalar_one()
+    seq = session.connection().execute(stmt).scalar_one()
     return f"{prefix}-{year}-{seq:06d}"

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from engine import deadlines, limitation, policy, timers
+from engine import deadlines, limitation, policy, records, timers
 from engine.actors import Actor
 from engine.clock import LOCAL_TZ
 from engine.errors import InvalidData, NotAvailable, NotFound, NotPermitted, StaleVersion
@@ -24,6 +24,7 @@ from engine.journal import append_event, notify
 from engine.machine import next_state
 from engine.models import Attachment, Case
 from engine.org import resolve_relation
+from engine.records import CaseRecord
 from engine.references import next_reference
 from engine.uow import UnitOfWork
 from engine.validation import validate
@@ -71,7 +72,8 @@ def file_report(
     evidence = check_uploads(uploads or [])
     now = uow.clock.now()
     flag = defn.confidentiality.get("flag_field")
-    case = Case(
+    case = records.create(
+        uow.session,
         reference=next_reference(uow.session, defn.reference_prefix, now.astimezone(LOCAL_TZ).year),
         workflow_name=defn.name,
         workflow_version=defn.version,
@@ -86,8 +88,6 @@ def file_report(
         event_count=0,
         last_event_hash=GENESIS,
     )
-    uow.session.add(case)
-    uow.flush()
     seq = _apply(uow, defn, case, t, actor, cleaned, now, None, evidence)
     uow.commit()
     return Outcome(case.id, case.reference, case.state, case.version, seq)
@@ -103,7 +103,7 @@ def fire(
     uploads: list[Upload] | None = None,
 ) -> Outcome:
     """Fire `trigger` on a case as `actor`; a stale `expected_version` changes nothing."""
-    case = uow.session.get(Case, case_id)
+    case = records.load(uow.session, case_id)
     if case is None:
         raise NotFound("Case not found.", "Không tìm thấy vụ việc.")
     defn = uow.registry.get(case.workflow_name, case.workflow_version)
@@ -129,7 +129,7 @@ def fire(
 def _apply(
     uow: UnitOfWork,
     defn: Definition,
-    case: Case,
+    case: CaseRecord,
     t: TransitionSpec,
     actor: Actor,
     cleaned: dict[str, Any],
@@ -193,9 +193,10 @@ def _apply(
         "deadline": case.deadline_at.isoformat() if case.deadline_at else None,
     }
     notify(session, defn, case, t.notify, f"transition.{t.trigger}", seq, payload, now, chart)
-    # Timers of the stage left are cancelled and the new stage's written, in this transaction. The
-    # cancelling UPDATE autoflushes the case first, so on PostgreSQL the case row is locked before
-    # any timer row: the order the sweep takes too, so a person and a sweeper never deadlock.
+    # The case row is written (and on PostgreSQL locked) before the timers of the stage left are
+    # cancelled and the new stage's written: the order the sweep takes too, so a person and a
+    # sweeper never deadlock. A stale version fails here, before anything else is written.
+    records.save(session, case)
     timers.sync_on_transition(
         session, defn, case, from_state=from_state, restarted=restarted, old_expiry=old_expiry, seq=seq, now=now,
         calendar=uow.calendar,

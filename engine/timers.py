@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Update, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from engine.actors import Actor
@@ -83,23 +83,28 @@ def _insert(
                     due_at=p.due_at, status=PENDING, attempts=0, created_at=now)  # fmt: skip
 
 
+def _cancel_statement(stage: bool, limitation: bool) -> Update:
+    t = Timer.__table__
+    conds = ([t.c.state.is_not(None)] if stage else []) + ([t.c.state.is_(None)] if limitation else [])
+    return (
+        update(t)
+        .where(t.c.case_id == bindparam("p_case_id"), t.c.status == PENDING, or_(*conds))
+        .values(status="cancelled", cancelled_at=bindparam("p_now", type_=t.c.cancelled_at.type))
+    )
+
+
+# Built once per combination: constructing the statement cost more than running it.
+_CANCEL = {(stage, lim): _cancel_statement(stage, lim) for stage in (True, False) for lim in (True, False) if stage or lim}
+
+
 def cancel_pending(session: Session, case_id: int, now: datetime, *, stage: bool = True, limitation: bool = False) -> None:
     """Cancel a case's pending stage timers (state set) and/or its limitation timers (state None)."""
-    conds = []
-    if stage:
-        conds.append(Timer.__table__.c.state.is_not(None))
-    if limitation:
-        conds.append(Timer.__table__.c.state.is_(None))
-    if not conds:
+    if not (stage or limitation):
         return
-    cond = conds[0] if len(conds) == 1 else (conds[0] | conds[1])
     # Flush the case first (its row lock comes before any timer's, as in the sweep), then a plain
     # Core UPDATE: the ORM's bulk-update path costs more than the statement itself here.
     session.flush()
-    t = Timer.__table__
-    session.connection().execute(
-        update(t).where(t.c.case_id == case_id, t.c.status == PENDING, cond).values(status="cancelled", cancelled_at=now)
-    )
+    session.connection().execute(_CANCEL[(stage, limitation)], {"p_case_id": case_id, "p_now": now})
 
 
 def schedule_stage(session: Session, case: Case, seq: int, now: datetime, calendar: WorkingCalendar) -> None:
