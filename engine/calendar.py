@@ -29,11 +29,14 @@ class WorkingCalendar:
 
     def __post_init__(self) -> None:
         self._holidays = holidays.country_holidays("VN")
+        self._known: dict[date, bool] = {}  # every transition counts days; the answer never changes
 
     def is_working_day(self, day: date) -> bool:
-        if day in self.overrides:
-            return self.overrides[day]
-        return self._holidays.is_working_day(day)
+        known = self._known.get(day)
+        if known is None:
+            known = self.overrides[day] if day in self.overrides else self._holidays.is_working_day(day)
+            self._known[day] = known
+        return known
 
     def holiday_name(self, day: date) -> str | None:
         return self._holidays.get(day)
