@@ -77,7 +77,10 @@ def seed_demo(rt: Runtime, cases: int = 32) -> DemoResult:
     """Units, one user per role (passwords returned once), and `cases` cases in every state."""
     passwords: dict[str, str] = {}
     real_clock = rt.clock
-    clock = FrozenClock(real_clock.now() - timedelta(days=45))
+    # Start far enough back that the last case is filed before today: 32 cases take about 45 days
+    # (20 h between filings, 6 h between the steps of one case).
+    start = real_clock.now() - timedelta(hours=cases * 35)
+    clock = FrozenClock(start)
     rt.clock = clock
     try:
         for code, name, utype, parent in UNITS:
@@ -91,7 +94,7 @@ def seed_demo(rt: Runtime, cases: int = 32) -> DemoResult:
         actors = _actors(rt)
         made = 0
         for i in range(cases):
-            clock.advance(hours=30)
+            clock.advance(hours=20)
             made += _one_case(rt, actors, i)
         return DemoResult(passwords, made)
     finally:
@@ -143,7 +146,7 @@ def _one_case(rt: Runtime, a: dict[str, Actor], i: int) -> int:
         plan = steps["main"][:1]  # left freshly filed and untouched: overdue by now
     version = out.version
     for trigger, actor_name, data in plan:
-        rt.clock.advance(hours=20)  # type: ignore[attr-defined]
+        rt.clock.advance(hours=6)  # type: ignore[attr-defined]
         with rt.uow() as uow:
             version = service.fire(uow, out.case_id, trigger, a[actor_name], data, version).version
     return 1

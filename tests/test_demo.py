@@ -17,9 +17,11 @@ def test_demo_covers_every_state_and_role(rt):
         n_cases = s.scalar(select(func.count()).select_from(Case))
         unit_types = set(s.scalars(select(Unit.type)))
         checked, problems = verify_all(s)
+        newest = s.scalar(select(func.max(Case.updated_at)))
     press_states = {st for w, st in states if w == "press_violation"}
     assert press_states == {"reported", "awaiting_info", "assessed", "handled", "published", "dismissed", "closed"}
     assert ("staff_discipline", "reported") in states
     assert 28 <= n_cases <= 40 and checked == n_cases and problems == []
+    assert newest <= rt.clock.now(), "the demo must not date anything in the future"
     assert {"standing_committee", "propaganda_department", "people_committee_office", "inspectorate", "police",
             "media_centre", "party_cell"} <= unit_types
