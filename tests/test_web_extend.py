@@ -46,3 +46,17 @@ def test_others_see_no_button_and_a_forged_post_is_refused(app: Flask, org: Org)
     assert r.status_code == 403
     assert load_case(org, out.case_id).deadline_at == before.deadline_at
     assert signed_in(app, "reporter_other").get(f"/cases/{out.case_id}/extend").status_code == 404
+
+
+def test_timer_events_read_as_words_on_the_timeline(app: Flask, org: Org, clock) -> None:
+    from engine.sweep import sweep
+
+    out = case_in(org, "assessed")
+    clock.advance(days=40)
+    sweep(org.rt)
+    page = text(signed_in(app, "supervisor").get(f"/cases/{out.case_id}"))
+    assert "Quá hạn" in page and "Đã báo cáo cấp trên (cấp 1)" in page and "Đã báo cáo cấp trên (cấp 2)" in page
+    assert "timer.escalated" not in page and "working_days_left" not in page
+    english = signed_in(app, "supervisor")
+    english.post("/account/language", {"language": "en"})
+    assert "Escalated (level 2)" in text(english.get(f"/cases/{out.case_id}"))

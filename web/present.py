@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from engine.models import Unit
 from engine.queries import CaseView, EventView
-from web.i18n import lang, local_date, money
+from web.i18n import lang, local_date, local_dt_iso, money
 from workflows.definition import Definition, FieldSpec, TransitionSpec
 
 
@@ -87,6 +87,37 @@ def transition_of(defn: Definition, e: EventView) -> TransitionSpec | None:
     return defn.transition(e.trigger, e.from_state)
 
 
+def _days(n: Any) -> str:
+    try:
+        n = int(n)
+    except (TypeError, ValueError):
+        return str(n)
+    return _("còn %(n)d ngày làm việc", n=n) if n >= 0 else _("quá %(n)d ngày làm việc", n=-n)
+
+
+def system_event(e: EventView) -> tuple[str, list[Item]] | None:
+    """Words for the events no person fired: timers and deadline extensions (not transitions)."""
+    d = e.data
+    deadline = Item(_("Hạn xử lý"), local_dt_iso(d.get("deadline")), "short") if d.get("deadline") else None
+    left = Item(_("Thời gian"), _days(d["working_days_left"]), "short") if "working_days_left" in d else None
+    if e.trigger == "timer.due_soon":
+        return _("Sắp đến hạn"), [i for i in (deadline, left) if i]
+    if e.trigger == "timer.overdue":
+        return _("Quá hạn"), [i for i in (deadline, left) if i]
+    if e.trigger == "timer.escalated":
+        return _("Đã báo cáo cấp trên (cấp %(n)s)", n=d.get("level", "?")), [i for i in (deadline, left) if i]
+    if e.trigger == "timer.limitation_warning":
+        return _("Cảnh báo thời hiệu xử phạt"), [Item(_("Hết thời hiệu ngày"), local_date(d.get("expires_on")), "short")]
+    if e.trigger == "extend_deadline":
+        return _("Gia hạn xử lý"), [
+            Item(_("Số ngày làm việc gia hạn"), str(d.get("working_days", "")), "short"),
+            Item(_("Hạn cũ"), local_dt_iso(d.get("previous_deadline")), "short"),
+            Item(_("Hạn mới"), local_dt_iso(d.get("deadline")), "short"),
+            Item(_("Lý do gia hạn"), str(d.get("reason", "")), "text"),
+        ]
+    return None
+
+
 def timeline(cv: CaseView, units: dict[int, str]) -> list[TimelineEntry]:
     defn, lg = cv.definition, lang()
     out = []
@@ -95,8 +126,10 @@ def timeline(cv: CaseView, units: dict[int, str]) -> list[TimelineEntry]:
         from_label = defn.states[e.from_state].label(lg) if e.from_state in defn.states else ""
         to_label = defn.states[e.to_state].label(lg) if e.to_state in defn.states else e.to_state
         evidence = e.data.get("evidence") if isinstance(e.data.get("evidence"), list) else []
-        out.append(TimelineEntry(e.seq, e.at, e.actor_name, e.actor_unit_name, t.label(lg) if t else e.trigger,
-                                 from_label, to_label, items_for(defn, t, e.data, units), evidence))  # fmt: skip
+        system = system_event(e) if t is None else None
+        action, items = system if system else (t.label(lg) if t else e.trigger, items_for(defn, t, e.data, units))
+        out.append(TimelineEntry(e.seq, e.at, e.actor_name, e.actor_unit_name, action, from_label, to_label, items,
+                                 evidence))  # fmt: skip
     return out
 
 
