@@ -57,6 +57,20 @@ def _actor_unit_type(uow: UnitOfWork, actor: Actor) -> str | None:
     return uow.org_chart().type.get(actor.unit_id) if actor.unit_id is not None else None
 
 
+def _open_case(
+    uow: UnitOfWork, case_id: int, actor: Actor, expected_version: int | None
+) -> tuple[CaseRecord, Definition]:
+    """The case a command acts on, if the actor may see it and nobody changed it since they looked."""
+    case = records.load(uow.session, case_id)
+    if case is None:
+        raise NotFound("Case not found.", "Không tìm thấy vụ việc.")
+    defn = uow.registry.get(case.workflow_name, case.workflow_version)
+    policy.ensure_visible(defn, case, actor)
+    if expected_version is not None and case.version != expected_version:
+        raise StaleVersion(expected_version, case.version)
+    return case, defn
+
+
 def file_report(
     uow: UnitOfWork,
     actor: Actor,
@@ -103,13 +117,7 @@ def fire(
     uploads: list[Upload] | None = None,
 ) -> Outcome:
     """Fire `trigger` on a case as `actor`; a stale `expected_version` changes nothing."""
-    case = records.load(uow.session, case_id)
-    if case is None:
-        raise NotFound("Case not found.", "Không tìm thấy vụ việc.")
-    defn = uow.registry.get(case.workflow_name, case.workflow_version)
-    policy.ensure_visible(defn, case, actor)
-    if expected_version is not None and case.version != expected_version:
-        raise StaleVersion(expected_version, case.version)
+    case, defn = _open_case(uow, case_id, actor, expected_version)
     from_state = case.state
     dest = next_state(defn, from_state, trigger)  # NotAvailable when the machine says no
     t = defn.transition(trigger, from_state)
@@ -217,13 +225,7 @@ def extend_deadline(
     The stage's pending timers are re-planned from the new date and its escalation level starts
     again; the filing unit (and whoever else the definition names) is told the new expected date.
     """
-    case = uow.session.get(Case, case_id)
-    if case is None:
-        raise NotFound("Case not found.", "Không tìm thấy vụ việc.")
-    defn = uow.registry.get(case.workflow_name, case.workflow_version)
-    policy.ensure_visible(defn, case, actor)
-    if expected_version is not None and case.version != expected_version:
-        raise StaleVersion(expected_version, case.version)
+    case, defn = _open_case(uow, case_id, actor, expected_version)
     ext = defn.extension
     if case.closed or case.deadline_at is None or case.deadline_info is None:
         raise NotAvailable("This case has no running deadline to extend.", "Vụ việc không có thời hạn đang chạy để gia hạn.")
@@ -263,6 +265,7 @@ def extend_deadline(
         "reason": reason,
     }
     notify(session, defn, case, ext.notify, "deadline.extended", seq, payload, now, uow.org_chart)
+    records.save(session, case)  # the case row first, then its timers: the sweep's lock order
     timers.cancel_pending(session, case.id, now, stage=True)
     timers.schedule_stage(session, case, seq, now, uow.calendar)
     uow.commit()
