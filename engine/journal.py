@@ -66,15 +66,3 @@ def notify(
         )  # fmt: skip
         n += 1
     return n
-
-
-def chart_loader(session: Session) -> Callable[[], OrgChart]:
-    """The organisation chart, loaded at most once per transaction and only if a relation needs it."""
-    cache: list[OrgChart] = []
-
-    def chart() -> OrgChart:
-        if not cache:
-            cache.append(OrgChart.load(session))
-        return cache[0]
-
-    return chart

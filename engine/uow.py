@@ -116,9 +116,3 @@ class UnitOfWork:
             if "case_events" in str(err.orig) or "uq_case_events" in str(err.orig):
                 raise StaleVersion() from err
             raise
-
-    def flush(self) -> None:
-        try:
-            self.session.flush()
-        except StaleDataError as err:
-            raise StaleVersion() from err

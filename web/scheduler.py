@@ -71,12 +71,6 @@ JOBS: list[ScheduledJob] = [
 ]
 
 
-def register_job(job: ScheduledJob) -> None:
-    """For other workers (the notifications worker's outbox delivery) to run on the same scheduler."""
-    if all(j.name != job.name for j in JOBS):
-        JOBS.append(job)
-
-
 def build_scheduler(app: Flask, scheduler_cls: type[BaseScheduler] = BlockingScheduler,
                     jobs: list[ScheduledJob] | None = None) -> BaseScheduler:  # fmt: skip
     scheduler = scheduler_cls(
