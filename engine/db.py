@@ -123,6 +123,16 @@ def add_row(session: Session, model: type[Base], **values: Any) -> None:
     session.info.setdefault(_DEFERRED, {}).setdefault(model.__table__, []).append(values)
 
 
+_INSERTS: dict[Any, Any] = {}
+
+
+def _insert_for(table: Any) -> Any:
+    stmt = _INSERTS.get(table)
+    if stmt is None:
+        stmt = _INSERTS[table] = insert(table)
+    return stmt
+
+
 @event.listens_for(Session, "before_commit")
 def _insert_deferred_rows(session: Session) -> None:
     pending = session.info.pop(_DEFERRED, None)
@@ -131,7 +141,7 @@ def _insert_deferred_rows(session: Session) -> None:
     session.flush()
     conn = session.connection()
     for table, rows in pending.items():
-        conn.execute(insert(table), rows)
+        conn.execute(_insert_for(table), rows)
 
 
 @event.listens_for(Session, "after_soft_rollback")
