@@ -114,13 +114,16 @@ def org(rt: Runtime) -> Org:
     return make_org(rt)
 
 
+@pytest.hookimpl(trylast=True)
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if _pg_skipped:
+    """Say plainly when the PostgreSQL half did not run (also under xdist, where the skips happen in workers)."""
+    skipped_here = any(
+        "PostgreSQL not reachable" in str(getattr(r, "longrepr", "")) for r in terminalreporter.stats.get("skipped", [])
+    )
+    if _pg_skipped or skipped_here:
         terminalreporter.section("PostgreSQL", sep="!")
-        terminalreporter.write_line(
-            f"The PostgreSQL half of the suite was SKIPPED: no server at {PG_URL} ({_pg_skipped[0]})."
-        )
+        terminalreporter.write_line(f"The PostgreSQL half of the suite was SKIPPED: no server at {PG_URL}.")
         terminalreporter.write_line(
             "To run it: start PostgreSQL (e.g. `pg_ctlcluster 15 main start`) or point "
-            "PRESSCASE_TEST_PG_URL at a database you may create databases from."
+            "PRESSCASE_TEST_PG_URL at a database whose user may create databases."
         )
