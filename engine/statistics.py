@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Date, and_, case, cast, exists, false, func, select, true
+from sqlalchemy import ColumnElement, Date, and_, case, cast, false, func, literal, or_, select, true, union_all
 from sqlalchemy.orm import Session, aliased
 
 from engine.actors import Actor
@@ -162,6 +162,14 @@ def month_bucket(col: Any, period: Period) -> ColumnElement[int]:
     return case(*whens, else_=len(months) - 1) if whens else case((true(), 0))
 
 
+def month_edges(period: Period) -> list[tuple[datetime, datetime]]:
+    """The UTC bounds [lo, hi) of each reporting month, the same bounds month_bucket sorts timestamps by."""
+    lo, hi = period.utc_bounds()
+    uppers = [Period(m_hi, m_hi, "dates", "", period.start_day).utc_bounds()[1] for _m, _lo, m_hi in period.months()[:-1]]
+    edges = [lo, *uppers, hi]
+    return list(zip(edges[:-1], edges[1:], strict=True))
+
+
 def closing_triggers(registry: DefinitionRegistry, workflow: str) -> list[str]:
     """Triggers that move a case from an open state into a terminal one, in any version of the workflow."""
     out: set[str] = set()
@@ -212,16 +220,22 @@ def compute(session: Session, registry: DefinitionRegistry, calendar: WorkingCal
             target[key] = target.get(key, 0) + n  # type: ignore[index, attr-defined]
     fig.opened = sum(fig.by_state.values())
 
-    # One pass over the period's events of the counted triggers, by trigger and month.
+    # The period's events of the counted triggers, by trigger and month: one range of ix_case_events_trigger_at
+    # per month, counted in index order (UNION ALL), rather than a month CASE per event and a sort of them all,
+    # which cost SQLite eight times as much on a year of a million-case district.
     closing = closing_triggers(registry, scope.workflow)
     counted = sorted({stages.assess, stages.dismiss, stages.handle, stages.publish, *closing})
-    events = select(CaseEvent.trigger, month_bucket(CaseEvent.at, period).label("m"), func.count()).where(
-        CaseEvent.trigger.in_(counted), CaseEvent.at >= lo, CaseEvent.at < hi)
-    if needs_case_join(registry, scope, counted):
-        events = events.join(Case, Case.id == CaseEvent.case_id).where(in_scope)
+    join_case = needs_case_join(registry, scope, counted)
+    parts = []
+    for i, (m_lo, m_hi) in enumerate(month_edges(period)):
+        part = select(CaseEvent.trigger, literal(i).label("m"), func.count().label("n")).where(
+            CaseEvent.trigger.in_(counted), CaseEvent.at >= m_lo, CaseEvent.at < m_hi)
+        if join_case:
+            part = part.join(Case, Case.id == CaseEvent.case_id).where(in_scope)
+        parts.append(part.group_by(CaseEvent.trigger))
     closed_m: dict[int, int] = {}
     per_trigger: dict[str, int] = {}
-    for trigger, m, n in session.execute(events.group_by(CaseEvent.trigger, "m")):
+    for trigger, m, n in session.execute(union_all(*parts)):
         per_trigger[trigger] = per_trigger.get(trigger, 0) + n
         if trigger in closing:
             closed_m[m] = closed_m.get(m, 0) + n
@@ -263,7 +277,10 @@ def _time_to_assess(session: Session, dialect: str, lo: datetime, hi: datetime, 
     """Group the first decisions by (day filed, day decided) first: a few thousand pairs, looked up in
     the working-day index once each, instead of two index lookups per case."""
     e, prior = aliased(CaseEvent), aliased(CaseEvent)
-    first_decision = ~exists().where(prior.case_id == e.case_id, prior.trigger.in_(stages.decide), prior.seq < e.seq)
+    # EXISTS (SELECT seq ...), not SELECT *: SQLite counts `*` as reading every column, so it would fetch each
+    # case's filing event from the table instead of answering from ix_case_events_case_seq_trigger.
+    first_decision = ~select(prior.seq).where(prior.case_id == e.case_id, prior.trigger.in_(stages.decide),
+                                              prior.seq < e.seq).exists()  # fmt: skip
     pairs = (
         select(local_day(Case.created_at, dialect).label("a"), local_day(e.at, dialect).label("b"), func.count().label("n"))
         .select_from(e)
@@ -286,34 +303,38 @@ def _time_to_handle(session: Session, registry: DefinitionRegistry, dialect: str
                     scope: Scope, in_scope: ColumnElement[bool], stages: Stages) -> tuple[Durations, int]:  # fmt: skip
     """Per handling: the last assessment before it, and the working days granted by extensions in between;
     grouped by (day assessed, day handled, limit) before the working-day lookups."""
-    h, a, x, assessed = aliased(CaseEvent), aliased(CaseEvent), aliased(CaseEvent), aliased(CaseEvent)
-    last_assess = (
-        select(func.max(a.seq)).where(a.case_id == h.case_id, a.trigger == stages.assess, a.seq < h.seq).scalar_subquery()
-    )
+    h, a, later, x = aliased(CaseEvent), aliased(CaseEvent), aliased(CaseEvent), aliased(CaseEvent)
+    # "The last assessment before the handling" as a join with an anti-join (no assessment between the two),
+    # not a correlated max(seq) plus a second lookup of that event: SQLite evaluated the scalar subquery once
+    # per place it was referenced, and both forms are answered by ix_case_events_case_seq_trigger alone.
+    # (checked only when an event fits between the two: seq are integers, and most handlings follow their assessment)
+    later_assess = select(later.seq).where(later.case_id == h.case_id, later.trigger == stages.assess, later.seq > a.seq,
+                                           later.seq < h.seq).exists()  # fmt: skip
+    no_later_assess = or_(h.seq - a.seq <= 1, ~later_assess)
     limits = allowed_days(registry, scope.workflow, stages.handling_state)
     per_version = len(set(limits.values())) > 1
-    cols = [h.case_id, h.seq.label("h_seq"), h.at.label("h_at"), last_assess.label("a_seq")]
-    handlings = select(*cols).where(h.trigger == stages.handle, h.at >= lo, h.at < hi)
-    if per_version or needs_case_join(registry, scope, (stages.handle, stages.assess)):
-        handlings = handlings.add_columns(Case.workflow_version.label("ver")).join(Case, Case.id == h.case_id).where(in_scope)
-    handlings = handlings.subquery()
-    extended = (
+    # Only look for extensions when an event fits between the two (seq are integers): most handlings follow
+    # their assessment directly, and SQLite evaluates this subquery both in the SELECT and in the GROUP BY.
+    extended = case((h.seq - a.seq > 1, (
         select(func.coalesce(func.sum(x.data["working_days"].as_integer()), 0))
-        .where(x.case_id == handlings.c.case_id, x.trigger == EXTEND_TRIGGER, x.seq > handlings.c.a_seq,
-               x.seq < handlings.c.h_seq)
+        .where(x.case_id == h.case_id, x.trigger == EXTEND_TRIGGER, x.seq > a.seq, x.seq < h.seq)
         .scalar_subquery()
-    )  # fmt: skip
+    )), else_=0)  # fmt: skip
     default_limit = max(limits.values(), default=0)
     limit: Any = default_limit
     if per_version:
-        limit = case(*[(handlings.c.ver == v, days) for v, days in limits.items()], else_=default_limit)
-    pairs = (
-        select(local_day(assessed.at, dialect).label("a"), local_day(handlings.c.h_at, dialect).label("b"),
-               (limit + extended).label("lim"), func.count().label("n"))
-        .select_from(handlings)
-        .join(assessed, and_(assessed.case_id == handlings.c.case_id, assessed.seq == handlings.c.a_seq))
+        limit = case(*[(Case.workflow_version == v, days) for v, days in limits.items()], else_=default_limit)
+    pairs_q = (
+        select(local_day(a.at, dialect).label("a"), local_day(h.at, dialect).label("b"), (limit + extended).label("lim"),
+               func.count().label("n"))
+        .select_from(h)
+        .join(a, and_(a.case_id == h.case_id, a.trigger == stages.assess, a.seq < h.seq))
+        .where(h.trigger == stages.handle, h.at >= lo, h.at < hi, no_later_assess)
         .group_by("a", "b", "lim")
-    ).subquery()  # fmt: skip
+    )  # fmt: skip
+    if per_version or needs_case_join(registry, scope, (stages.handle, stages.assess)):
+        pairs_q = pairs_q.join(Case, Case.id == h.case_id).where(in_scope)
+    pairs = pairs_q.subquery()
     wa, wb = aliased(WorkingDayIndex), aliased(WorkingDayIndex)
     d = (wb.seq - wa.seq).label("d")
     ok = case((wb.seq - wa.seq <= pairs.c.lim, 1), else_=0).label("ok")
