@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Date, and_, case, cast, false, func, literal, or_, select, union_all
+from sqlalchemy import ColumnElement, Date, and_, case, cast, false, func, literal, or_, select, text, union_all
 from sqlalchemy.orm import Session, aliased
 
 from engine.actors import Actor
@@ -194,6 +194,10 @@ def compute(session: Session, registry: DefinitionRegistry, calendar: WorkingCal
     now = clock.now()
     lo, hi = period.utc_bounds()
     dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        # The duration queries are estimated costly (many index probes), so PostgreSQL compiles them with JIT:
+        # ~0.4 s each on the annual bench for queries that run in ~1 s. Off for this transaction only.
+        session.execute(text("SET LOCAL jit = off"))
     in_scope = scope_filter(scope)
     fig = Figures(period, scope, now)
 
