@@ -364,3 +364,34 @@ def test_the_in_web_scheduler_starts_only_where_it_should(monkeypatch, tmp_path)
         assert str(sched.timezone) == "UTC"
     finally:
         sched.shutdown(wait=False)
+
+
+def test_only_the_serving_command_starts_the_in_web_scheduler(monkeypatch, tmp_path):
+    """With PRESSCASE_WEB_SCHEDULER in the environment, `presscase demo` or `db upgrade` must not sweep."""
+    import click
+    from click.testing import CliRunner
+    from flask import Flask
+    from flask.cli import FlaskGroup
+
+    from web.scheduler import should_start_in_process
+
+    monkeypatch.delenv("WERKZEUG_RUN_MAIN", raising=False)
+    app = Flask("t", instance_path=str(tmp_path))
+    app.config.update(RUN_SCHEDULER_IN_WEB=True)
+    decided: list[bool] = []
+
+    @app.cli.command("demo")
+    def demo() -> None:
+        click.echo("seeded")
+
+    def factory() -> Flask:  # FlaskGroup builds the app while resolving the command, as `presscase` does
+        decided.append(should_start_in_process(app))
+        return app
+
+    runner = CliRunner()
+    assert runner.invoke(FlaskGroup(create_app=factory), ["demo"]).output == "seeded\n"
+    assert runner.invoke(FlaskGroup(create_app=factory), ["--help"]).exit_code == 0
+    assert decided and not any(decided)
+    with click.Context(click.Command("run")):  # `presscase run` builds the app inside its own command
+        assert should_start_in_process(app)
+    assert should_start_in_process(app)  # no command at all: a WSGI server's worker

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+import click
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -98,9 +99,26 @@ _in_process: BackgroundScheduler | None = None
 _lock_file: IO[str] | None = None
 
 
+def _in_serving_process() -> bool:
+    """A WSGI server's worker (no command line at all) or `presscase run` (which builds the app in its own command).
+
+    Every other command builds the app while the `presscase` group resolves it (`demo`, `user`, ...).
+    """
+    ctx = click.get_current_context(silent=True)
+    return ctx is None or ctx.command.name == "run"
+
+
 def should_start_in_process(app: Flask) -> bool:
-    """Only when asked (RUN_SCHEDULER_IN_WEB), never under tests, and in debug only in the reloader's child."""
+    """Only when asked (RUN_SCHEDULER_IN_WEB), only in a serving process, never under tests.
+
+    A serving process is a WSGI server's worker or `presscase run` (in debug, only the reloader's
+    child). Every other command builds the app too: with PRESSCASE_WEB_SCHEDULER set in the
+    environment, `presscase db upgrade` would otherwise sweep a schema it is still creating, and a
+    short `presscase user add` would take the machine's scheduler lock from the web server.
+    """
     if app.testing or app.config.get("TESTING") or not app.config.get("RUN_SCHEDULER_IN_WEB"):
+        return False
+    if not _in_serving_process():
         return False
     return not app.debug or os.environ.get("WERKZEUG_RUN_MAIN") == "true"
 
