@@ -193,3 +193,30 @@ def test_phone_width_screens(new_page: Any, live: Live, tmp_path: Path) -> None:
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     page.screenshot(path=str(out / "case-page-360.png"), full_page=True)
     page.screenshot(path=str(out / "case-page-360-top.png"))
+
+
+PHONE_PAGES = {
+    "reporter": ["/reports", "/inbox", "/inbox/settings", "/account/password"],
+    "assessor": ["/worklist", "/overview", "/dashboard", "/dashboard/report?period=2026"],
+    "supervisor": ["/dashboard?period=2026-Q1", "/overview"],
+    "admin": ["/admin/units", "/admin/users", "/admin/users/new", "/admin/workflows", "/admin/notifications"],
+}
+
+
+@pytest.mark.parametrize("who", sorted(PHONE_PAGES))
+def test_every_page_fits_a_phone(new_page: Any, live: Live, tmp_path: Path, who: str) -> None:
+    """Each role's pages at 360 px: nothing wider than the screen, so nobody scrolls sideways to read."""
+    page = new_page(360, 780)
+    live.login(page, "reporter")
+    _file_report(page, live, tmp_path)  # at least one case, so lists and charts are not empty
+    if who != "reporter":
+        page.context.clear_cookies()
+        live.login(page, who)
+    for path in PHONE_PAGES[who]:
+        response = page.goto(live.url + path)
+        assert response is not None and response.status == 200, path
+        too_wide = page.evaluate(
+            "() => [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > 361)"
+            ".slice(0, 3).map(e => e.tagName + '.' + e.className)"
+        )
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360, (path, too_wide)
