@@ -220,3 +220,17 @@ def test_every_page_fits_a_phone(new_page: Any, live: Live, tmp_path: Path, who:
             ".slice(0, 3).map(e => e.tagName + '.' + e.className)"
         )
         assert page.evaluate("document.documentElement.scrollWidth") <= 360, (path, too_wide)
+
+
+def test_the_whole_workflow_diagram_shows_on_a_desk(new_page: Any, live: Live, tmp_path: Path) -> None:
+    """At desktop width every state of the diagram is inside its card, not cut off at the right."""
+    page = new_page(1280, 900)
+    live.login(page, "reporter")
+    _file_report(page, live, tmp_path)
+    page.wait_for_selector(".diagram svg")
+    svg_right, card_right = page.evaluate(
+        "() => { const s = document.querySelector('.diagram svg'); const d = s.closest('.diagram');"
+        " return [s.getBoundingClientRect().right, d.getBoundingClientRect().right]; }"
+    )
+    assert svg_right <= card_right + 0.5
+    assert page.locator(".diagram svg").get_by_text("Đã công khai", exact=True).count() == 1
