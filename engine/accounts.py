@@ -10,7 +10,8 @@ from sqlalchemy import select
 
 from engine.errors import InvalidData, NotFound
 from engine.models import Unit, User
-from engine.passwords import MIN_LENGTH, hash_password, verify_password
+from engine.password_policy import password_problem
+from engine.passwords import hash_password, verify_password
 from engine.uow import UnitOfWork
 
 LANGUAGES = ("vi", "en")
@@ -42,14 +43,26 @@ def set_language(uow: UnitOfWork, user_id: int, language: str) -> User:
 
 
 def change_own_password(uow: UnitOfWork, user_id: int, current: str, new: str) -> User:
-    """The person proves they know the current password; the new one must be long enough and different."""
+    """The person proves they know the current password; the new one must pass the policy and differ.
+
+    Every session of the account ends (its generation moves on); the web view signs the person
+    in again in the browser they used, so only the others are signed out.
+    """
     user = _user_by_id(uow, user_id)
     errors = password_change_errors(user, current, new)
     if errors:
         raise InvalidData(errors)
     user.password_hash = hash_password(new)
+    user.session_generation += 1
     uow.commit()
     return user
+
+
+def end_sessions(uow: UnitOfWork, user_id: int) -> None:
+    """Sign the account out everywhere: every session and remember cookie issued so far is refused."""
+    user = _user_by_id(uow, user_id)
+    user.session_generation += 1
+    uow.commit()
 
 
 def password_change_errors(user: User, current: str, new: str) -> dict[str, tuple[str, str]]:
@@ -57,8 +70,9 @@ def password_change_errors(user: User, current: str, new: str) -> dict[str, tupl
     errors: dict[str, tuple[str, str]] = {}
     if not verify_password(user.password_hash, current):
         errors["current_password"] = ("Mật khẩu hiện tại không đúng.", "The current password is wrong.")
-    if len(new) < MIN_LENGTH:
-        errors["new_password"] = (f"Mật khẩu tối thiểu {MIN_LENGTH} ký tự.", f"At least {MIN_LENGTH} characters.")
+    problem = password_problem(new, user.username)
+    if problem:
+        errors["new_password"] = problem
     elif new == current:
         errors["new_password"] = ("Mật khẩu mới phải khác mật khẩu cũ.", "The new password must differ from the old one.")
     return errors

@@ -5,11 +5,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import func, select, text
 
+from engine.actors import ADMIN_ROLE
 from engine.errors import InvalidData, NotFound
 from engine.models import Unit, User, UserRole
-from engine.passwords import MIN_LENGTH, hash_password
+from engine.password_policy import password_problem
+from engine.passwords import hash_password
 from engine.uow import UnitOfWork
 
 UNIT_TYPES = {
@@ -93,8 +95,9 @@ def add_user(
             f"Vai trò không hợp lệ: {', '.join(unknown) or '(trống)'}.",
             f"Unknown roles: {', '.join(unknown) or '(none)'}.",
         )
-    if len(password) < MIN_LENGTH:
-        errors["password"] = (f"Mật khẩu tối thiểu {MIN_LENGTH} ký tự.", f"At least {MIN_LENGTH} characters.")
+    problem = password_problem(password, username)
+    if problem:
+        errors["password"] = problem
     if language not in ("vi", "en"):
         errors["language"] = ("Ngôn ngữ: vi hoặc en.", "Language: vi or en.")
     if email and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
@@ -124,18 +127,47 @@ def _user(uow: UnitOfWork, username: str) -> User:
     return user
 
 
+LAST_ADMIN = ("Phải luôn còn ít nhất một quản trị hệ thống đang hoạt động.",
+              "At least one active administrator must remain.")  # fmt: skip
+
+
+def _keeps_an_admin(uow: UnitOfWork, user: User) -> bool:
+    """Whether some *other* active account holds the admin role.
+
+    Changes to administrators are serialised first (SQLite's writers already are, by BEGIN
+    IMMEDIATE; PostgreSQL takes a transaction-scoped advisory lock), so two administrators
+    removing each other at the same moment cannot both succeed and leave none.
+    """
+    if uow.session.get_bind().dialect.name == "postgresql":
+        uow.session.execute(text("SELECT pg_advisory_xact_lock(7020011)"))
+    others = uow.session.scalar(
+        select(func.count()).select_from(User).join(UserRole)
+        .where(UserRole.role == ADMIN_ROLE, User.active.is_(True), User.id != user.id)
+    )  # fmt: skip
+    return bool(others)
+
+
 def set_active(uow: UnitOfWork, username: str, active: bool) -> User:
+    """Disabling also ends every session of the account (its session generation moves on)."""
     user = _user(uow, username)
+    if not active and user.active and ADMIN_ROLE in user.roles and not _keeps_an_admin(uow, user):
+        raise InvalidData({"active": LAST_ADMIN})
+    if not active:
+        user.session_generation += 1
     user.active = active
     uow.commit()
     return user
 
 
 def set_password(uow: UnitOfWork, username: str, password: str) -> User:
-    if len(password) < MIN_LENGTH:
-        raise InvalidData({"password": (f"Mật khẩu tối thiểu {MIN_LENGTH} ký tự.", f"At least {MIN_LENGTH} characters.")})
+    """An administrator's reset (or the CLI's): the policy applies, and the account's sessions end."""
     user = _user(uow, username)
+    problem = password_problem(password, user.username)
+    if problem:
+        raise InvalidData({"password": problem})
     user.password_hash = hash_password(password)
+    user.session_generation += 1
+    user.failed_logins, user.failed_logins_since = 0, None
     uow.commit()
     return user
 
@@ -146,6 +178,21 @@ def set_roles(uow: UnitOfWork, username: str, roles: Iterable[str]) -> User:
     unknown = [r for r in roles if r not in known_roles(uow)]
     if unknown or not roles:
         raise InvalidData({"roles": (f"Vai trò không hợp lệ: {', '.join(unknown)}.", f"Unknown roles: {', '.join(unknown)}.")})
+    if user.active and ADMIN_ROLE in user.roles and ADMIN_ROLE not in roles and not _keeps_an_admin(uow, user):
+        raise InvalidData({"roles": LAST_ADMIN})
     user.role_rows = [UserRole(role=r) for r in roles]
     uow.commit()
     return user
+
+
+def grant_role(uow: UnitOfWork, username: str, role: str) -> User:
+    """Add one role (`presscase user grant`), e.g. to restore an administrator from the command line."""
+    return set_roles(uow, username, _user(uow, username).roles | {role})
+
+
+def revoke_role(uow: UnitOfWork, username: str, role: str) -> User:
+    """Remove one role; an account keeps at least one, and the district at least one administrator."""
+    user = _user(uow, username)
+    if role not in user.roles:
+        raise InvalidData({"roles": (f"{username} không có vai trò {role}.", f"{username} does not have the role {role}.")})
+    return set_roles(uow, username, user.roles - {role})

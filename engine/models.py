@@ -55,6 +55,11 @@ class User(Base):
     language: Mapped[str] = mapped_column(String(5), default="vi")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # Carried in the session and remember cookies; sign-out, a new password and disabling advance it.
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Wrong passwords since `failed_logins_since` (engine/signin.py locks the account past a limit).
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    failed_logins_since: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
     unit: Mapped[Unit] = relationship(lazy="joined")
     role_rows: Mapped[list[UserRole]] = relationship(

@@ -14,16 +14,19 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-os.environ.setdefault("PRESSCASE_ARGON2_PROFILE", "cheapest")
-
 import pytest
 import sqlalchemy as sa
+from argon2 import profiles
 
-from engine import migrate
+from engine import migrate, passwords
 from engine.clock import FrozenClock
 from engine.db import Base
 from engine.uow import Runtime
 from tests.support import Org, make_org
+
+# The suite creates hundreds of users: each hash takes microseconds here instead of 64 MiB and
+# tens of milliseconds. Only the tests lower the cost; nothing in the environment can.
+passwords.use_parameters(profiles.CHEAPEST)
 
 PG_URL = os.environ.get("PRESSCASE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REQUIRE_PG = os.environ.get("PRESSCASE_REQUIRE_PG") == "1"

@@ -56,7 +56,7 @@ def test_bad_input_gets_a_clear_message_and_exit_status(cli):
     r = cli.invoke(args=["user", "add", "x", "--name", "X", "--unit", "NOPE", "--role", "wizard", "--password-stdin"],
                    input="short\n")
     assert r.exit_code == 1
-    for words in ("username:", "unit: No such unit.", "roles: Unknown roles: wizard", "password: At least 8"):
+    for words in ("username:", "unit: No such unit.", "roles: Unknown roles: wizard", "password: At least 10"):
         assert words in r.output
     assert "Traceback" not in r.output
     r = cli.invoke(args=["user", "disable", "ghost"])

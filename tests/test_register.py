@@ -7,6 +7,7 @@ import re
 import xml.etree.ElementTree as ET
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import sqlalchemy as sa
@@ -36,7 +37,7 @@ def _all_public_text(app: Flask) -> tuple[str, str]:
         doc = c.get(url).get_json()
         parts.append(json.dumps(doc, ensure_ascii=False))
         refs += [r["reference"] for r in doc["results"]]
-        url = doc["next"].replace("http://localhost", "") if doc["next"] else None
+        url = urlsplit(doc["next"])._replace(scheme="", netloc="").geturl() if doc["next"] else None
     page = 1
     while True:
         r = c.get(f"/cong-khai?page={page}")

@@ -43,7 +43,7 @@ def test_creating_a_user_with_errors_then_right(app: Flask, org: Org) -> None:
     assert r.status_code == 422
     for name in ("username", "full_name", "unit", "roles", "password", "language", "email"):
         assert field_error(r, name), name
-    assert field_error(r, "password") == "Mật khẩu tối thiểu 8 ký tự."
+    assert field_error(r, "password") == "Mật khẩu tối thiểu 10 ký tự."
     r = w.post("/admin/users/new", {"username": "cb.banlang", "full_name": "Giàng A Páo", "unit": "CB-MS",
                                      "roles": ["reporter"], "password": "mat-khau-ban-dau", "language": "en"})  # fmt: skip
     assert r.status_code == 302
@@ -64,7 +64,7 @@ def test_disable_enable_reset_and_edit(app: Flask, org: Org) -> None:
     assert _user(org, "handler").active
 
     r = w.post(f"/admin/users/{uid}/password", {"password": "ngan"})
-    assert r.status_code == 422 and field_error(r, "password") == "Mật khẩu tối thiểu 8 ký tự."
+    assert r.status_code == 422 and field_error(r, "password") == "Mật khẩu tối thiểu 10 ký tự."
     assert w.post(f"/admin/users/{uid}/password", {"password": "mat-khau-moi-1"}).status_code == 302
     assert Web(app).login("handler", "mat-khau-moi-1").status_code == 302
 

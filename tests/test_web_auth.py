@@ -102,7 +102,7 @@ def test_change_own_password_checks_the_old_one_and_the_repeat(app: Flask) -> No
     assert field_error(r, "confirm_password") == "Hai lần nhập mật khẩu mới không khớp."
     r = w.post("/account/password", {"current_password": "mat-khau-thu-nghiem", "new_password": "ngan",
                                       "confirm_password": "ngan"})  # fmt: skip
-    assert field_error(r, "new_password") == "Mật khẩu tối thiểu 8 ký tự."
+    assert field_error(r, "new_password") == "Mật khẩu tối thiểu 10 ký tự."
     r = w.post("/account/password", {"current_password": "mat-khau-thu-nghiem", "new_password": "mật-khẩu-mới-dài",
                                       "confirm_password": "mật-khẩu-mới-dài"})  # fmt: skip
     assert r.status_code == 302

@@ -10,11 +10,12 @@ import logging
 import os
 from typing import Any
 
-from flask import Flask, Response
+from flask import Flask, Response, current_app, request
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import inspect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from engine import passwords
 from engine.errors import DefinitionError
 from engine.uow import Runtime
 from web import config
@@ -43,16 +44,19 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     _load_definitions_if_migrated(runtime)
 
     if app.config.get("PRESSCASE_HTTPS"):
-        # Behind a TLS-terminating proxy: trust one hop for scheme and host, so CSRF's Referer
-        # check and url_for(_external=True) see https.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
+        # Behind exactly one TLS-terminating proxy: trust its X-Forwarded-For (the client's address,
+        # which sign-in throttling counts) and X-Forwarded-Proto (https, for CSRF's Referer check).
+        # Not X-Forwarded-Host: links are built from PRESSCASE_BASE_URL, never from a header.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)  # type: ignore[method-assign]
+    passwords.set_concurrency(app.config["PASSWORD_HASH_SLOTS"])
 
     csrf.init_app(app)
-    from web import auth, i18n
+    from web import auth, i18n, throttle
 
     i18n.init_app(app)
     auth.init_app(app)
     _register_blueprints(app)
+    throttle.init_app(app)
     app.after_request(_security_headers)
 
     from web.cli import register_commands
@@ -81,6 +85,12 @@ def _security_headers(response: Response) -> Response:
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("X-Frame-Options", "DENY")
+    # Nothing but the static files and the public register (which sets its own policy) may be kept
+    # by a browser or proxy: a signed-in page left in a shared computer's cache outlives sign-out.
+    if request.endpoint != "static":
+        response.headers.setdefault("Cache-Control", "no-store")
+    if current_app.config.get("PRESSCASE_HTTPS"):
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
     return response
 
 

@@ -17,6 +17,7 @@ from engine import accounts
 from engine import admin as admin_cmd
 from engine.errors import InvalidData
 from engine.models import Unit, User, WorkflowDefinitionRow
+from engine.password_policy import MIN_LENGTH
 from web.access import admin_roles, current_actor, roles_required, runtime
 from web.cases import diagram
 from web.forms import FormField, form_text
@@ -116,7 +117,7 @@ def _user_fields(values: dict[str, object], errors: dict[str, str], unit_choices
                   error=errors.get("roles")),
         FormField("language", "choice", _("Ngôn ngữ"), required=True, choices=_language_choices(),
                   value=values.get("language") or "vi", error=errors.get("language")),
-        FormField("password", "password", _("Mật khẩu ban đầu (tối thiểu 8 ký tự)"), required=True,
+        FormField("password", "password", _("Mật khẩu ban đầu (tối thiểu %(n)s ký tự)", n=MIN_LENGTH), required=True,
                   error=errors.get("password")),
     ]  # fmt: skip
 
@@ -208,7 +209,8 @@ def edit_user(user_id: int) -> Response | tuple[str, int]:
 def _edit_page(user: User, values: dict[str, object], errors: dict[str, str],
                reset_error: str | None = None) -> tuple[str, int]:
     fields = [f for f in _user_fields(values, errors, _unit_code_choices()) if f.name in ("unit", "roles", "language")]
-    reset = [FormField("password", "password", _("Mật khẩu mới (tối thiểu 8 ký tự)"), required=True, error=reset_error)]
+    reset = [FormField("password", "password", _("Mật khẩu mới (tối thiểu %(n)s ký tự)", n=MIN_LENGTH), required=True,
+                       error=reset_error)]
     return render_template("admin/user_edit.html", user=user, fields=fields, reset=reset,
                            is_self=user.id == current_actor().user_id), (422 if errors or reset_error else 200)  # fmt: skip
 
@@ -221,8 +223,12 @@ def set_active(user_id: int) -> Response:
     if user.id == current_actor().user_id and not active:
         flash(_("Không thể tự khóa tài khoản của chính mình."), "error")
         return redirect(url_for("admin.edit_user", user_id=user.id))
-    with runtime().uow() as uow:
-        admin_cmd.set_active(uow, user.username, active)
+    try:
+        with runtime().uow() as uow:
+            admin_cmd.set_active(uow, user.username, active)
+    except InvalidData as err:  # the last active administrator
+        flash(err.field_messages(lang()).get("active", err.message(lang())), "error")
+        return redirect(url_for("admin.edit_user", user_id=user.id))
     flash(_("Đã mở khóa tài khoản.") if active else _("Đã khóa tài khoản; người dùng bị đăng xuất."), "success")
     return redirect(url_for("admin.edit_user", user_id=user.id))
 

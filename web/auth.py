@@ -1,8 +1,10 @@
 """Sign-in, sign-out and one's own password, with Flask-Login.
 
-The session stores the user id together with a fingerprint of the password hash, so a reset
-password ends every other session, and the user is reloaded from the database on every
-request, so a disabled account is signed out at its next click.
+The session and the remember cookie carry the user id and the account's session generation
+(nothing derived from the password hash). Signing out, a new password and disabling the
+account advance the generation in the database, so every cookie issued before is refused on
+the server, wherever it was copied to. The user is reloaded on every request, so a disabled
+account is signed out at its next click.
 """
 
 from __future__ import annotations
@@ -10,25 +12,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from engine import accounts
+from engine import accounts, signin
 from engine.actors import Actor
 from engine.errors import InvalidData
 from engine.models import User
-from engine.passwords import hash_password, verify_password
+from engine.password_policy import MIN_LENGTH
 from web.access import current_actor, runtime
 from web.forms import FormField, form_text
 from web.i18n import lang
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
-_DUMMY_HASH: list[str] = []
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ class SessionUser:
     unit_name: str
     language: str
     roles: frozenset[str]
-    fingerprint: str
+    generation: int
     is_active: bool = True
     is_authenticated: bool = True
     is_anonymous: bool = False
@@ -50,10 +50,10 @@ class SessionUser:
     @classmethod
     def from_user(cls, user: User) -> SessionUser:
         return cls(user.id, user.username, user.full_name, user.unit_id, user.unit.name, user.language, user.roles,
-                   user.password_hash[-16:], user.active)  # fmt: skip
+                   user.session_generation, user.active)  # fmt: skip
 
     def get_id(self) -> str:
-        return f"{self.id}.{self.fingerprint}"
+        return f"{self.id}.{self.generation}"
 
     @property
     def actor(self) -> Actor:
@@ -61,13 +61,13 @@ class SessionUser:
 
 
 def load_user(user_key: str) -> SessionUser | None:
-    """None for a malformed key, an unknown or disabled user, or a password changed since sign-in."""
-    uid_text, _sep, fingerprint = user_key.partition(".")
-    if not uid_text.isdigit() or len(uid_text) > 12:
+    """None for a malformed key, an unknown or disabled user, or a session ended since (sign-out, new password)."""
+    uid_text, _sep, generation = user_key.partition(".")
+    if not (uid_text.isdigit() and generation.isdigit()) or len(uid_text) > 12 or len(generation) > 12:
         return None
     with runtime().read_session() as s:
         user = s.get(User, int(uid_text))
-        if user is None or not user.active or user.password_hash[-16:] != fingerprint:
+        if user is None or not user.active or user.session_generation != int(generation):
             return None
         return SessionUser.from_user(user)
 
@@ -90,7 +90,7 @@ def _safe_next(target: str | None) -> str:
     return url_for("home.index")
 
 
-def _login_fields(username: str = "", error: str | None = None) -> list[FormField]:
+def login_fields(username: str = "", error: str | None = None) -> list[FormField]:
     return [
         FormField("username", "string", _("Tên đăng nhập"), required=True, value=username, error=error),
         FormField("password", "password", _("Mật khẩu"), required=True),
@@ -103,31 +103,46 @@ def login() -> Response | str | tuple[str, int]:
     if current_user.is_authenticated:
         return redirect(url_for("home.index"))
     if request.method == "GET":
-        return render_template("auth/login.html", fields=_login_fields(), next=request.args.get("next", ""))
+        return render_template("auth/login.html", fields=login_fields(), next=request.args.get("next", ""))
     username = form_text("username", 200).strip().lower()
     password = form_text("password", 1000)
-    with runtime().read_session() as s:
-        user = s.scalar(select(User).where(User.username == username)) if username else None
-        if user is None:
-            if not _DUMMY_HASH:
-                _DUMMY_HASH.append(hash_password("not-a-password"))
-            verify_password(_DUMMY_HASH[0], password)  # same work either way: no user enumeration by timing
-            ok = False
-        else:
-            ok = verify_password(user.password_hash, password)
-        if not ok:
-            error = _("Tên đăng nhập hoặc mật khẩu không đúng.")
-        elif not user.active:  # type: ignore[union-attr]
-            error = _("Tài khoản này đã bị khóa. Vui lòng liên hệ quản trị hệ thống.")
-        else:
-            login_user(SessionUser.from_user(user), remember=request.form.get("remember") in ("1", "on"))  # type: ignore[arg-type]
-            return redirect(_safe_next(request.form.get("next")))
-    fields = _login_fields(username, error)
+    rt = runtime()
+    result = signin.sign_in(rt, username, password, current_app.config.get("LOGIN_LOCKOUT", signin.Lockout()))
+    if result.outcome == signin.LOCKED:
+        from web.throttle import too_many_attempts
+
+        minutes = max(1, -(-result.retry_after_s // 60))
+        return too_many_attempts(_("Tài khoản này tạm khóa do nhập sai mật khẩu nhiều lần. "
+                                   "Vui lòng thử lại sau %(n)s phút.", n=minutes), result.retry_after_s)  # fmt: skip
+    if result.outcome == signin.OK:
+        with rt.read_session() as s:
+            user = s.get(User, result.user_id)
+            _start_session(SessionUser.from_user(user), remember=request.form.get("remember") in ("1", "on"))  # type: ignore[arg-type]
+        return redirect(_safe_next(request.form.get("next")))
+    if result.outcome == signin.DISABLED:
+        error = _("Tài khoản này đã bị khóa. Vui lòng liên hệ quản trị hệ thống.")
+    else:
+        error = _("Tên đăng nhập hoặc mật khẩu không đúng.")
+    fields = login_fields(username, error)
     return render_template("auth/login.html", fields=fields, next=request.form.get("next", "")), 422
+
+
+def _start_session(user: SessionUser, remember: bool = False) -> None:
+    """A fresh session for a signed-in person: nothing kept from before sign-in but the language chosen,
+    so the CSRF token handed out on the sign-in page (or planted by someone else) stops working."""
+    chosen = session.get("lang")
+    session.clear()
+    if chosen:
+        session["lang"] = chosen
+    login_user(user, remember=remember)
 
 
 @bp.route("/logout", methods=["POST"])
 def logout() -> Response:
+    """Ends the account's sessions on the server: a copy of the cookie taken before no longer works."""
+    if current_user.is_authenticated:
+        with runtime().uow() as uow:
+            accounts.end_sessions(uow, current_user.id)
     logout_user()
     flash(_("Bạn đã đăng xuất."), "info")
     return redirect(url_for("auth.login"))
@@ -160,7 +175,7 @@ def change_password() -> Response | str | tuple[str, int]:
             errors.update(err.field_messages(lang()))
     fields = [
         FormField("current_password", "password", _("Mật khẩu hiện tại"), required=True, error=errors.get("current_password")),
-        FormField("new_password", "password", _("Mật khẩu mới (tối thiểu 8 ký tự)"), required=True,
+        FormField("new_password", "password", _("Mật khẩu mới (tối thiểu %(n)s ký tự)", n=MIN_LENGTH), required=True,
                   error=errors.get("new_password")),
         FormField("confirm_password", "password", _("Nhập lại mật khẩu mới"), required=True,
                   error=errors.get("confirm_password")),

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
+
+from engine.signin import Lockout
+from notifications.render import base_url
 
 
 def default_database_url(instance_path: str) -> str:
@@ -55,4 +59,14 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "SCHEDULER_INTERVAL_S": int(env.get("PRESSCASE_SWEEP_INTERVAL", "30")),
         "NOTIFY_INTERVAL_S": int(env.get("PRESSCASE_NOTIFY_INTERVAL", "30")),
         "RUN_SCHEDULER_IN_WEB": env.get("PRESSCASE_WEB_SCHEDULER", "").lower() in ("1", "true", "yes"),
+        # Links in the feed, the JSON and emails: from configuration, never from the request's Host header.
+        "BASE_URL": base_url(),
+        # Failed sign-ins per address (Flask-Limiter); memory:// counts per process, redis://... shares the count.
+        "RATELIMIT_STORAGE_URI": env.get("PRESSCASE_RATELIMIT_STORAGE_URI", "memory://"),
+        "LOGIN_RATE_LIMIT": env.get("PRESSCASE_LOGIN_RATE_LIMIT", "20 per minute;200 per hour"),
+        # Wrong passwords per account (in the database, across processes) before it is locked for the window.
+        "LOGIN_LOCKOUT": Lockout(int(env.get("PRESSCASE_LOCKOUT_ATTEMPTS", "10")),
+                                 timedelta(minutes=int(env.get("PRESSCASE_LOCKOUT_MINUTES", "15")))),
+        # Argon2 hashes computed at once per process (64 MiB each); more sign-ins wait their turn.
+        "PASSWORD_HASH_SLOTS": int(env.get("PRESSCASE_PASSWORD_HASH_SLOTS", "2")),
     }

@@ -29,7 +29,9 @@ def _titles() -> dict[int, str]:
         409: _("Xung đột dữ liệu"),
         413: _("Tệp hoặc nội dung gửi lên quá lớn"),
         422: _("Dữ liệu không hợp lệ"),
+        429: _("Quá nhiều yêu cầu"),
         500: _("Lỗi hệ thống"),
+        503: _("Máy chủ đang bận"),
     }
 
 
@@ -42,6 +44,8 @@ def _explanations() -> dict[int, str]:
         409: _("Vụ việc đã thay đổi; vui lòng tải lại trang và kiểm tra trạng thái mới."),
         413: _("Tổng dung lượng gửi lên vượt quá giới hạn cho phép (mỗi tệp tối đa 10 MB)."),
         422: _("Dữ liệu gửi lên không hợp lệ."),
+        429: _("Bạn đã gửi quá nhiều yêu cầu. Vui lòng thử lại sau ít phút."),
+        503: _("Máy chủ đang bận. Vui lòng thử lại sau giây lát."),
         500: _("Đã có lỗi ngoài ý muốn. Vui lòng báo cho quản trị hệ thống mã lỗi dưới đây."),
     }
 
@@ -55,7 +59,7 @@ def render_error(status: int, message: str | None = None, reference: str | None 
 def init_app(app: Flask) -> None:
     @app.errorhandler(EngineError)
     def engine_error(err: EngineError) -> tuple[str, int]:
-        status = err.status if err.status in (400, 403, 404, 409, 422) else 500
+        status = err.status if err.status in (400, 403, 404, 409, 422, 429, 503) else 500
         if status == 500:
             return _server_error(err)
         return render_error(status, err.message(lang()))

@@ -43,6 +43,7 @@ from engine.validation import validate
 from web.access import current_actor, runtime
 from web.forms import arg_int, arg_text
 from web.i18n import lang, local_date
+from web.links import external_url
 from workflows.definition import Definition
 
 bp = Blueprint("register", __name__)
@@ -70,10 +71,12 @@ def _conditional(seed: str, last_modified: datetime | None, render: Callable[[],
     response.set_etag(etag)
     if last_modified is not None:
         response.last_modified = probe.last_modified
-    # a signed-in person's page carries their name in the header: theirs alone
-    response.cache_control.public = not who
-    response.cache_control.private = bool(who)
-    response.cache_control.max_age = MAX_AGE
+    # a signed-in person's page carries their name in the header: theirs alone, and not kept
+    if who:
+        response.cache_control.no_store = True
+    else:
+        response.cache_control.public = True
+        response.cache_control.max_age = MAX_AGE
     response.vary.add("Cookie")
     return response
 
@@ -111,7 +114,7 @@ def view(defn: Definition, r: PublicResult) -> dict[str, Any]:
         measures.append({"key": key, "label": defn.choice_label("measures", key, lg), "legal_basis": basis})
     return {
         "reference": r.reference,
-        "url": url_for("register.detail", reference=r.reference, _external=True),
+        "url": external_url("register.detail", reference=r.reference),
         "published_at": r.published_at, "updated_at": r.updated_at,
         "subject": r.subject,
         "subject_type": {"key": r.subject_type, "label": defn.choice_label("subject_types", r.subject_type, lg)},
@@ -167,10 +170,10 @@ def listing_json() -> Response:
         with rt.read_session() as s:
             page = list_results(s, rt.registry, _filter(), page=arg_int("page", 1) or 1)
         doc = {
-            "register": url_for("register.index", _external=True),
+            "register": external_url("register.index"),
             "language": lang(),
             "page": page.page, "per_page": page.per_page, "total": page.total, "total_is_capped": page.capped,
-            "next": url_for("register.listing_json", **_args(page=page.page + 1), _external=True) if page.has_next else None,
+            "next": external_url("register.listing_json", **_args(page=page.page + 1)) if page.has_next else None,
             "results": [view(defn, r) for r in page.items],
         }  # fmt: skip
         text = json.dumps(doc, ensure_ascii=False, default=_json_default, indent=1)
@@ -227,12 +230,12 @@ def feed() -> Response:
             results = [view(defn, r) for r in feed_results(s, rt.registry)]
         ET.register_namespace("", ATOM)
         root = ET.Element(f"{{{ATOM}}}feed", {"xml:lang": lang()})
-        _el(root, "id", url_for("register.index", _external=True))
+        _el(root, "id", external_url("register.index"))
         _el(root, "title", _("Công khai kết quả xử lý vi phạm báo chí"))
         _el(root, "updated", (last or datetime(2000, 1, 1, tzinfo=UTC)).astimezone(UTC).isoformat())
         _el(_el(root, "author"), "name", _("Công khai kết quả xử lý vi phạm báo chí"))
-        _el(root, "link", rel="self", href=url_for("register.feed", _external=True))
-        _el(root, "link", rel="alternate", href=url_for("register.index", _external=True), type="text/html")
+        _el(root, "link", rel="self", href=external_url("register.feed"))
+        _el(root, "link", rel="alternate", href=external_url("register.index"), type="text/html")
         for v in results:
             entry = _el(root, "entry")
             _el(entry, "id", v["url"])

@@ -1,0 +1,51 @@
+"""Per-address throttling of sign-in with Flask-Limiter, as a first line before the per-account lockout.
+
+Only failed sign-ins count (a district office behind one address signs in many people). The
+storage is memory by default, which counts per process; a deployment with several processes
+or machines points PRESSCASE_RATELIMIT_STORAGE_URI at Redis or Memcached so they share one
+count. The per-account lockout (engine/signin.py) is in the database and holds regardless.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, render_template, request
+from flask_babel import gettext as _
+from flask_limiter import Limiter, RateLimitExceeded
+from flask_limiter.util import get_remote_address
+from werkzeug.wrappers import Response
+
+RETRY_AFTER_S = 60
+
+
+def init_app(app: Flask) -> None:
+    """One limiter per application (its own storage), wrapped around the sign-in view only."""
+    limiter = Limiter(
+        key_func=get_remote_address,
+        app=app,
+        storage_uri=app.config.get("RATELIMIT_STORAGE_URI", "memory://"),
+        enabled=app.config.get("RATELIMIT_ENABLED", True),
+        key_prefix="presscase",
+    )
+    app.extensions["presscase_limiter"] = limiter
+    endpoint = "auth.login"
+    app.view_functions[endpoint] = limiter.limit(
+        app.config.get("LOGIN_RATE_LIMIT", "20 per minute;200 per hour"),
+        methods=["POST"],
+        deduct_when=lambda response: response.status_code != 302,
+    )(app.view_functions[endpoint])
+
+    @app.errorhandler(RateLimitExceeded)
+    def too_many(_err: RateLimitExceeded) -> Response:
+        return too_many_attempts(_("Quá nhiều lần đăng nhập không thành công từ địa chỉ này. "
+                                   "Vui lòng thử lại sau ít phút."), RETRY_AFTER_S)  # fmt: skip
+
+
+def too_many_attempts(message: str, retry_after_s: int) -> Response:
+    """The sign-in page again, with the reason, as 429 with Retry-After (per address or per account alike)."""
+    from web.auth import login_fields
+
+    body = render_template("auth/login.html", fields=login_fields(request.form.get("username", "")[:200], message),
+                           next=request.form.get("next", "")[:2000])  # fmt: skip
+    response = Response(body, status=429, mimetype="text/html")
+    response.headers["Retry-After"] = str(retry_after_s)
+    return response
