@@ -6,10 +6,11 @@ matter (pragmas, BEGIN IMMEDIATE, time zones) are handled here and nowhere else.
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, MetaData, create_engine, event, insert
+from sqlalchemy import JSON, DateTime, MetaData, create_engine, event, insert, make_url
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -67,6 +68,40 @@ def normalise_url(url: str) -> str:
     return url
 
 
+SQLITE_COMPANIONS = ("", "-wal", "-shm", "-journal")
+
+
+def sqlite_path(url: str) -> str | None:
+    """The file a SQLite URL names; None for an in-memory database or a URI SQLite parses itself."""
+    database = make_url(normalise_url(url)).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return database
+
+
+def keep_sqlite_private(url: str) -> None:
+    """Create the SQLite file readable by its owner only (0600), and tighten one made before.
+
+    The file holds every case, the reporters' identities and the evidence; SQLite gives its
+    WAL and shared-memory files the main file's mode, so creating it 0600 before SQLite opens
+    it covers them too. A file left group- or world-readable by an older version is narrowed.
+    """
+    path = sqlite_path(url)
+    if path is None:
+        return
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        for suffix in SQLITE_COMPANIONS:
+            try:
+                if os.stat(path + suffix).st_mode & 0o077:
+                    os.chmod(path + suffix, 0o600)
+            except OSError:  # absent, or not ours to change: SQLite reports what matters when it opens
+                pass
+    except OSError:
+        pass  # e.g. the folder does not exist: SQLite's own error says so when it connects
+
+
 def make_engine(url: str, *, synchronous: str = "FULL", echo: bool = False, **kwargs: Any) -> Engine:
     """Build an engine; for SQLite: WAL, foreign keys, busy timeout, and BEGIN IMMEDIATE for writers.
 
@@ -77,6 +112,7 @@ def make_engine(url: str, *, synchronous: str = "FULL", echo: bool = False, **kw
     """
     url = normalise_url(url)
     if url.startswith("sqlite"):
+        keep_sqlite_private(url)
         kwargs.setdefault("connect_args", {}).setdefault("timeout", 30)
         engine = create_engine(url, echo=echo, **kwargs)
 

@@ -101,6 +101,18 @@ def seed_demo(rt: Runtime, cases: int = 32) -> DemoResult:
         rt.clock = real_clock
 
 
+def holds_only_the_demo(rt: Runtime) -> bool:
+    """Whether every account and unit is the demo's own: only then may demo passwords be reset.
+
+    A real district may well have a user called `quantri` or `thamdinh`; resetting it by name
+    would hand its password to whoever runs `presscase demo --new-passwords`.
+    """
+    with rt.read_session() as s:
+        usernames = set(s.scalars(select(User.username)))
+        codes = set(s.scalars(select(Unit.code)))
+    return usernames == {u[0] for u in USERS} and codes <= {u[0] for u in UNITS}
+
+
 def _actors(rt: Runtime) -> dict[str, Actor]:
     with rt.read_session() as s:
         users = s.scalars(select(User)).all()

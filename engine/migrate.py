@@ -30,9 +30,10 @@ def downgrade(url: str, revision: str) -> None:
 
 def current(url: str) -> str | None:
     from alembic.runtime.migration import MigrationContext
-    from sqlalchemy import create_engine
 
-    eng = create_engine(normalise_url(url))
+    from engine.db import make_engine
+
+    eng = make_engine(url)
     with eng.connect() as conn:
         rev = MigrationContext.configure(conn).get_current_revision()
     eng.dispose()

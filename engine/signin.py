@@ -49,7 +49,7 @@ def sign_in(rt: Runtime, username: str, password: str, lockout: Lockout = Lockou
     """Check a username and password; a locked account is refused without verifying anything."""
     now = rt.clock.now()
     with rt.uow() as uow:
-        user = uow.session.scalar(select(User).where(User.username == username).with_for_update()) if username else None
+        user = uow.session.scalar(select(User).where(User.username == username).with_for_update(of=User)) if username else None
         if user is None:
             stored, user_id, active = None, None, False
         else:
@@ -72,7 +72,7 @@ def sign_in(rt: Runtime, username: str, password: str, lockout: Lockout = Lockou
         return SignInResult(WRONG)
     fresh = hash_password(password) if needs_rehash(stored) else None
     with rt.uow() as uow:
-        user = uow.session.scalar(select(User).where(User.id == user_id).with_for_update())
+        user = uow.session.scalar(select(User).where(User.id == user_id).with_for_update(of=User))
         assert user is not None
         user.failed_logins, user.failed_logins_since = 0, None
         if fresh is not None and user.password_hash == stored:  # not if the password changed meanwhile

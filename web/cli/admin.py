@@ -130,3 +130,27 @@ def user_password(username: str, password_stdin: bool) -> None:
     with runtime().uow() as uow:
         admin_service.set_password(uow, username, password)
     click.echo(f"password changed for {username}")
+
+
+@user.command("grant")
+@click.argument("username")
+@click.argument("role")
+@with_appcontext
+@engine_errors
+def user_grant(username: str, role: str) -> None:
+    """Give USERNAME the ROLE (e.g. `admin`, to restore an administrator)."""
+    with runtime().uow() as uow:
+        u = admin_service.grant_role(uow, username, role)
+    click.echo(f"{u.username}: {', '.join(sorted(u.roles))}")
+
+
+@user.command("revoke")
+@click.argument("username")
+@click.argument("role")
+@with_appcontext
+@engine_errors
+def user_revoke(username: str, role: str) -> None:
+    """Take ROLE from USERNAME; refused for the last active administrator's admin role."""
+    with runtime().uow() as uow:
+        u = admin_service.revoke_role(uow, username, role)
+    click.echo(f"{u.username}: {', '.join(sorted(u.roles))}")

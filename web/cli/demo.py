@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from engine import admin as admin_service
 from engine import migrate
-from engine.demo import USERS, seed_demo
+from engine.demo import USERS, holds_only_the_demo, seed_demo
 from engine.models import Unit
 from web.cli.common import engine_errors, runtime
 
@@ -33,6 +33,10 @@ def demo(cases: int, new_passwords: bool) -> None:
         click.echo("Run `presscase demo --new-passwords` to print fresh passwords for the demo accounts.")
         return
     if seeded:
+        if not holds_only_the_demo(rt):
+            click.echo("error: this database holds accounts or units besides the demo's: "
+                       "refusing to reset passwords by name (use `presscase user password USERNAME`).", err=True)  # fmt: skip
+            raise SystemExit(1)
         passwords = {}
         for username, *_ in USERS:
             pw = secrets.token_urlsafe(9)
