@@ -176,10 +176,12 @@ def set_roles(uow: UnitOfWork, username: str, roles: Iterable[str]) -> User:
     user = _user(uow, username)
     roles = sorted(set(roles))
     unknown = [r for r in roles if r not in known_roles(uow)]
-    if unknown or not roles:
+    if unknown:
         raise InvalidData({"roles": (f"Vai trò không hợp lệ: {', '.join(unknown)}.", f"Unknown roles: {', '.join(unknown)}.")})
     if user.active and ADMIN_ROLE in user.roles and ADMIN_ROLE not in roles and not _keeps_an_admin(uow, user):
         raise InvalidData({"roles": LAST_ADMIN})
+    if not roles:
+        raise InvalidData({"roles": ("Tài khoản cần ít nhất một vai trò.", "An account needs at least one role.")})
     user.role_rows = [UserRole(role=r) for r in roles]
     uow.commit()
     return user

@@ -73,8 +73,9 @@ SQLITE_COMPANIONS = ("", "-wal", "-shm", "-journal")
 
 def sqlite_path(url: str) -> str | None:
     """The file a SQLite URL names; None for an in-memory database or a URI SQLite parses itself."""
-    database = make_url(normalise_url(url)).database
-    if not database or database == ":memory:" or database.startswith("file:"):
+    parsed = make_url(normalise_url(url))
+    database = parsed.database
+    if not parsed.drivername.startswith("sqlite") or not database or database == ":memory:" or database.startswith("file:"):
         return None
     return database
 
