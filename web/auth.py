@@ -9,6 +9,7 @@ account is signed out at its next click.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -27,6 +28,7 @@ from web.access import current_actor, runtime
 from web.forms import FormField, form_text
 from web.i18n import lang
 
+log = logging.getLogger("presscase.web")
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
 
@@ -111,6 +113,8 @@ def login() -> Response | str | tuple[str, int]:
     if result.outcome == signin.LOCKED:
         from web.throttle import too_many_attempts
 
+        log.warning("sign-in refused: account %r locked after repeated wrong passwords (from %s)",
+                    username, request.remote_addr)  # fmt: skip
         minutes = max(1, -(-result.retry_after_s // 60))
         return too_many_attempts(_("Tài khoản này tạm khóa do nhập sai mật khẩu nhiều lần. "
                                    "Vui lòng thử lại sau %(n)s phút.", n=minutes), result.retry_after_s)  # fmt: skip

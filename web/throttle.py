@@ -8,6 +8,8 @@ count. The per-account lockout (engine/signin.py) is in the database and holds r
 
 from __future__ import annotations
 
+import logging
+
 from flask import Flask, render_template, request
 from flask_babel import gettext as _
 from flask_limiter import Limiter, RateLimitExceeded
@@ -15,6 +17,7 @@ from flask_limiter.util import get_remote_address
 from werkzeug.wrappers import Response
 
 RETRY_AFTER_S = 60
+log = logging.getLogger("presscase.web")
 
 
 def init_app(app: Flask) -> None:
@@ -36,6 +39,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(RateLimitExceeded)
     def too_many(_err: RateLimitExceeded) -> Response:
+        log.warning("sign-in refused: too many failed sign-ins from %s", request.remote_addr)
         return too_many_attempts(_("Quá nhiều lần đăng nhập không thành công từ địa chỉ này. "
                                    "Vui lòng thử lại sau ít phút."), RETRY_AFTER_S)  # fmt: skip
 
