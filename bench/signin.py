@@ -127,7 +127,8 @@ def main() -> None:
         done.set()
         sampler.join()
         print(f"phase 2: {args.burst} different accounts at once, {args.slots} hashing slots: "
-              f"{burst.count(302)} signed in in {burst_s:.1f} s, server peak RSS {peak[0] / 2**20:.0f} MiB", flush=True)  # fmt: skip
+              f"{burst.count(302)} signed in in {burst_s:.1f} s, server peak RSS {peak[0] / 2**20:.0f} MiB",
+              flush=True)  # fmt: skip
     finally:
         server.terminate()
         server.wait(timeout=30)

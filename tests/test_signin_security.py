@@ -105,6 +105,20 @@ def test_failed_sign_ins_from_one_address_are_answered_429_in_the_persons_langua
     assert _login_from(app, "publisher", PASSWORD, "192.0.2.8").status_code == 302  # another address is not held up
 
 
+def test_guessing_the_current_password_on_the_change_form_is_throttled_too(rt, org: Org,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+    """A stolen session must not become an unthrottled oracle for the account's password."""
+    monkeypatch.setenv("PRESSCASE_SECRET_KEY", "test-secret")
+    w = signed_in(make_app(rt, LOGIN_RATE_LIMIT="3 per minute"), "reporter")
+    new = "mot-mat-khau-moi-rat-dai"
+    codes = [w.post("/account/password", {"current_password": f"doan-{i}-sai", "new_password": new,
+                                          "confirm_password": new}).status_code for i in range(4)]  # fmt: skip
+    assert codes == [422, 422, 422, 429]
+    r = w.post("/account/password", {"current_password": PASSWORD, "new_password": new, "confirm_password": new})
+    assert r.status_code == 429 and r.headers["Retry-After"]
+    assert "Bạn đã gửi quá nhiều yêu cầu" in text(r)
+
+
 def test_successful_sign_ins_do_not_use_up_an_offices_address(rt, org: Org, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
     """A district office signs many people in from one address: only failures count."""
     monkeypatch.setenv("PRESSCASE_SECRET_KEY", "test-secret")

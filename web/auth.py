@@ -172,7 +172,7 @@ def change_password() -> Response | str | tuple[str, int]:
                     accounts.change_own_password(uow, current_actor().user_id or 0, current, new)
                 with runtime().read_session() as s:
                     user = s.get(User, current_user.id)
-                    login_user(SessionUser.from_user(user))  # type: ignore[arg-type]  # new fingerprint
+                    login_user(SessionUser.from_user(user))  # type: ignore[arg-type]  # the new session generation
                 flash(_("Đã đổi mật khẩu."), "success")
                 return redirect(url_for("home.index"))
         except InvalidData as err:

@@ -21,7 +21,7 @@ log = logging.getLogger("presscase.web")
 
 
 def init_app(app: Flask) -> None:
-    """One limiter per application (its own storage), wrapped around the sign-in view only."""
+    """One limiter per application (its own storage), wrapped around the views that check a password."""
     limiter = Limiter(
         key_func=get_remote_address,
         app=app,
@@ -30,16 +30,22 @@ def init_app(app: Flask) -> None:
         key_prefix="presscase",
     )
     app.extensions["presscase_limiter"] = limiter
-    endpoint = "auth.login"
-    app.view_functions[endpoint] = limiter.limit(
-        app.config.get("LOGIN_RATE_LIMIT", "20 per minute;200 per hour"),
-        methods=["POST"],
-        deduct_when=lambda response: response.status_code != 302,
-    )(app.view_functions[endpoint])
+    # Changing one's password checks the current one: guessing it there is throttled the same way.
+    for endpoint in ("auth.login", "auth.change_password"):
+        app.view_functions[endpoint] = limiter.limit(
+            app.config.get("LOGIN_RATE_LIMIT", "20 per minute;200 per hour"),
+            methods=["POST"],
+            deduct_when=lambda response: response.status_code != 302,
+        )(app.view_functions[endpoint])
 
     @app.errorhandler(RateLimitExceeded)
     def too_many(_err: RateLimitExceeded) -> Response:
-        log.warning("sign-in refused: too many failed sign-ins from %s", request.remote_addr)
+        log.warning("refused: too many wrong passwords from %s at %s", request.remote_addr, request.endpoint)
+        if request.endpoint != "auth.login":
+            from web.errors import render_error
+
+            body, status = render_error(429)
+            return Response(body, status=status, mimetype="text/html", headers={"Retry-After": str(RETRY_AFTER_S)})
         return too_many_attempts(_("Quá nhiều lần đăng nhập không thành công từ địa chỉ này. "
                                    "Vui lòng thử lại sau ít phút."), RETRY_AFTER_S)  # fmt: skip
 
