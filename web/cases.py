@@ -29,7 +29,7 @@ from web.access import current_actor, runtime
 from web.badges import badge_for, status_of
 from web.forms import EVIDENCE_FIELD, data_from_request, evidence_field, fields_for, uploads_from_request
 from web.i18n import lang
-from web.present import report_facts, timeline, unit_names
+from web.present import days_left, report_facts, timeline, unit_names
 from workflows.definition import Definition, TransitionSpec
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
@@ -84,8 +84,16 @@ def _page(case_id: int, *, conflict: str | None = None, status: int = 200) -> tu
             "diagram": diagram(cv.definition, cv.case.state, lang()),
             "conflict": conflict, "filed": request.args.get("filed") == "1",
             "may_extend": policy.may_extend(cv.definition, cv.case, actor),
+            "show_details": checks_the_record(cv.definition, actor.roles), "days_left": days_left,
         }  # fmt: skip
         return render_template("cases/show.html", **ctx), status
+
+
+def checks_the_record(defn: Definition, roles: set[str] | frozenset[str]) -> bool:
+    """Those who see every case of the workflow in every state (intake and oversight: assessors and
+    supervisors) check how a deadline was counted; event numbers and calendar versions are for them."""
+    return any(defn.visibility.get(r, {}).get("scope") == "any" and not defn.visibility.get(r, {}).get("states")
+               for r in roles)  # fmt: skip
 
 
 @bp.route("/<id:case_id>")
