@@ -82,7 +82,8 @@ def explain_deadline(info: dict[str, Any] | None) -> list[tuple[str, str]]:
             f"Resumed from the working day after {en_date(started)} with {en_days(days, unit)} left.",
         ))  # fmt: skip
     else:
-        lines.append((f"Tính từ ngày làm việc sau ngày {_d(started)}.", f"Counted from the working day after {en_date(started)}."))
+        lines.append((f"Tính từ ngày làm việc sau ngày {_d(started)}.",
+                      f"Counted from the working day after {en_date(started)}."))  # fmt: skip
     for p in info.get("pauses", []):
         since, until = _local(p["since"]), _local(p["until"])
         lines.append((f"Tạm dừng từ {_d(since)} đến {_d(until)} (chờ bổ sung thông tin).",
@@ -145,7 +146,8 @@ def deadline_status(case: Case, now: datetime, calendar: WorkingCalendar, defn: 
     why = explain_deadline(info)
     if lim_warning and expiry is not None:
         why.append((f"Thời hiệu xử phạt hết vào ngày {_d(expiry)} (còn {lim_left} ngày).",
-                    f"The limitation period expires on {en_date(expiry)} ({en_days(lim_left or 0, 'calendar')} left)."))  # fmt: skip
+                    f"The limitation period expires on {en_date(expiry)} "
+                    f"({en_days(lim_left or 0, 'calendar')} left)."))  # fmt: skip
     details = deadline_details(info)
     paused = info.get("paused", {}).get("remaining_working_days") if info.get("paused") else None
     deadline = case.deadline_at

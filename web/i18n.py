@@ -12,8 +12,8 @@ from typing import Any
 
 from flask import Flask, request, session
 from flask_babel import Babel, get_locale
-from markupsafe import Markup, escape
 from flask_login import current_user
+from markupsafe import Markup, escape
 
 from engine.clock import LOCAL_TZ
 from engine.wording import en_medium_date
