@@ -95,7 +95,9 @@ def add_user(
         )
     if len(password) < MIN_LENGTH:
         errors["password"] = (f"Mật khẩu tối thiểu {MIN_LENGTH} ký tự.", f"At least {MIN_LENGTH} characters.")
-    if language not in ("vi", "en"):
+    if not language:
+        errors["language"] = ("Bắt buộc nhập.", "Required.")
+    elif language not in ("vi", "en"):
         errors["language"] = ("Ngôn ngữ: vi hoặc en.", "Language: vi or en.")
     if email and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
         errors["email"] = ("Địa chỉ thư điện tử không hợp lệ.", "Not a valid email address.")

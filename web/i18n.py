@@ -83,8 +83,10 @@ def nowrap(text: str) -> Markup:
 
 
 def money(value: Any) -> str:
-    """Vietnamese grouping: 15.000.000 đ."""
+    """Vietnamese grouping: 15.000.000 đ; in English 15,000,000 VND."""
     try:
+        if lang() == "en":
+            return f"{int(value):,} VND"
         return f"{int(value):,}".replace(",", ".") + " đ"
     except (TypeError, ValueError):
         return str(value)

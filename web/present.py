@@ -143,6 +143,20 @@ def timeline(cv: CaseView, units: dict[int, str]) -> list[TimelineEntry]:
     return out
 
 
+def open_question(cv: CaseView, units: dict[int, str]) -> list[Item]:
+    """What the case is waiting for: the text fields of the event that put it into its waiting state
+    (a state that pauses another's clock, such as "awaiting information"), to show beside the answer."""
+    defn, state = cv.definition, cv.case.state
+    spec = defn.states.get(state)
+    if spec is None or not spec.pauses_clock_of:
+        return []
+    entered = next((e for e in reversed(cv.events) if e.to_state == state and e.from_state != state), None)
+    if entered is None:
+        return []
+    t = transition_of(defn, entered)
+    return [i for i in items_for(defn, t, entered.data, units) if i.kind == "text"]
+
+
 def report_facts(cv: CaseView, units: dict[int, str]) -> list[Item]:
     """The report as filed (the first event's data), in the filing form's order."""
     if not cv.events:
