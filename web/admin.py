@@ -115,7 +115,7 @@ def _user_fields(values: dict[str, object], errors: dict[str, str], unit_choices
         FormField("roles", "multichoice", _("Vai trò"), required=True, choices=_role_choices(), value=values.get("roles"),
                   error=errors.get("roles")),
         FormField("language", "choice", _("Ngôn ngữ"), required=True, choices=_language_choices(),
-                  value=values["language"] if "language" in values else "vi", error=errors.get("language")),
+                  value=values.get("language", "vi"), error=errors.get("language")),
         FormField("password", "password", _("Mật khẩu ban đầu (tối thiểu 8 ký tự)"), required=True,
                   error=errors.get("password")),
     ]  # fmt: skip

@@ -46,7 +46,7 @@ def navigation() -> dict[str, object]:
     if has_any_role(dashboard_roles()):
         items.append(("dashboard.index", _("Thống kê, báo cáo")))
     if has_any_role(admin_roles()):
-        items += [("admin.units", pgettext("menu", "Đơn vị")), ("admin.users", _("Người dùng")), ("admin.workflows", _("Quy trình")),
-                  ("inbox.failed", _("Thông báo gửi lỗi"))]  # fmt: skip
+        items += [("admin.units", pgettext("menu", "Đơn vị")), ("admin.users", _("Người dùng")),
+                  ("admin.workflows", _("Quy trình")), ("inbox.failed", _("Thông báo gửi lỗi"))]  # fmt: skip
     items.append(("inbox.index", _("Hộp thư")))
     return {"nav": items}
