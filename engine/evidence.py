@@ -127,8 +127,9 @@ def check_uploads(uploads: list[Upload]) -> list[Evidence]:
             raise InvalidData(
                 {
                     "evidence": (
-                        f"Tệp {up.filename} không phải ảnh (JPEG, PNG, HEIC), PDF, tài liệu Word/Excel hay video (MP4, MOV).",
-                        f"File {up.filename} is not a photo (JPEG, PNG, HEIC), PDF, Word/Excel document or video (MP4, MOV).",
+                        f"Tệp {up.filename} không phải ảnh, PDF, tài liệu Word/Excel hay video (nhận JPEG, PNG, HEIC, MP4, MOV).",
+                        f"File {up.filename} is not an image, PDF, Word/Excel document or video "
+                        f"(JPEG, PNG, HEIC, MP4, MOV are accepted).",
                     )
                 }
             )
