@@ -98,7 +98,9 @@ def add_user(
     problem = password_problem(password, username)
     if problem:
         errors["password"] = problem
-    if language not in ("vi", "en"):
+    if not language:
+        errors["language"] = ("Bắt buộc nhập.", "Required.")
+    elif language not in ("vi", "en"):
         errors["language"] = ("Ngôn ngữ: vi hoặc en.", "Language: vi or en.")
     if email and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
         errors["email"] = ("Địa chỉ thư điện tử không hợp lệ.", "Not a valid email address.")

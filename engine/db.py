@@ -113,9 +113,14 @@ def make_engine(url: str, *, synchronous: str = "FULL", echo: bool = False, **kw
     """
     url = normalise_url(url)
     if url.startswith("sqlite"):
-        keep_sqlite_private(url)
         kwargs.setdefault("connect_args", {}).setdefault("timeout", 30)
         engine = create_engine(url, echo=echo, **kwargs)
+
+        @event.listens_for(engine, "do_connect")
+        def _sqlite_private(*_args: Any) -> None:
+            # Just before SQLite opens (and may create) the file, not when the engine is built:
+            # a command that never touches the database (`presscase --help`) leaves no file behind.
+            keep_sqlite_private(url)
 
         @event.listens_for(engine, "connect")
         def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:

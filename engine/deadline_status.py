@@ -15,6 +15,7 @@ from engine.calendar import WorkingCalendar
 from engine.clock import LOCAL_TZ
 from engine.deadlines import remaining_working_days
 from engine.models import Case
+from engine.wording import en_date, en_days, vi_date, vi_days
 from workflows.definition import Definition
 
 NONE = "none"
@@ -37,6 +38,7 @@ class DeadlineStatus:
     limitation_days_left: int | None = None
     limitation_warning: bool = False
     why: list[tuple[str, str]] = field(default_factory=list)  # (vi, en) lines: why the date is what it is
+    details: list[tuple[str, str]] = field(default_factory=list)  # (vi, en): the events and calendar behind it
 
     @property
     def late_working_days(self) -> int:
@@ -47,38 +49,74 @@ class DeadlineStatus:
 
 
 def _d(day: date) -> str:
-    return day.strftime("%d/%m/%Y")
+    return vi_date(day)
+
+
+def _local(iso: str) -> date:
+    return datetime.fromisoformat(iso).astimezone(LOCAL_TZ).date()
 
 
 def explain_deadline(info: dict[str, Any] | None) -> list[tuple[str, str]]:
-    """The deadline's reasons, one (vi, en) line each: rule and basis, start, pauses, extensions."""
+    """The deadline's reasons in plain words, one (vi, en) line each: rule and basis, start, pauses, extensions.
+
+    Everyone reads these, reporters included, so they name no event numbers and no calendar file;
+    `deadline_details` has those for the people who check the record.
+    """
     if not info:
         return []
-    unit_vi = "ngày làm việc" if info.get("unit") == "working" else "ngày"
-    unit_en = "working days" if info.get("unit") == "working" else "calendar days"
+    unit = "working" if info.get("unit") == "working" else "calendar"
     basis = f" ({info['basis']})" if info.get("basis") else ""
-    started = datetime.fromisoformat(info["started_at"]).astimezone(LOCAL_TZ)
-    lines = [
-        (f"Thời hạn {info['rule_days']} {unit_vi}{basis}.", f"Time limit {info['rule_days']} {unit_en}{basis}."),
-    ]
+    started = _local(info["started_at"])
+    lines = [(f"Thời hạn {vi_days(info['rule_days'], unit)}{basis}.", f"Time limit: {en_days(info['rule_days'], unit)}{basis}.")]
     if info.get("resumed_after_pause"):
-        lines.append((f"Tiếp tục từ {_d(started.date())} với {info['days']} {unit_vi} còn lại.",
-                      f"Resumed on {started.date().isoformat()} with {info['days']} {unit_en} left."))  # fmt: skip
+        first = info.get("first_started_at")
+        if first:
+            d0 = _local(first)
+            lines.append((f"Thời hạn bắt đầu tính từ ngày làm việc sau {_d(d0)}.",
+                          f"The time limit first ran from the working day after {en_date(d0)}."))  # fmt: skip
+        days = int(info["days"])
+        lines.append((
+            f"Tạm dừng trong thời gian chờ bổ sung thông tin; ngày bắt đầu tạm dừng được tính là ngày đã dùng. "
+            f"Tiếp tục từ ngày làm việc sau {_d(started)} với {vi_days(days, unit)} còn lại.",
+            f"Paused while waiting for more information; the day the pause began counts as used. "
+            f"Resumed from the working day after {en_date(started)} with {en_days(days, unit)} left.",
+        ))  # fmt: skip
     else:
-        ev = info["started_by_event"]
-        lines.append((f"Tính từ ngày làm việc sau {_d(started.date())} (sự kiện #{ev}).",
-                      f"Counted from the working day after {started.date().isoformat()} (event #{ev})."))  # fmt: skip
+        lines.append((f"Tính từ ngày làm việc sau ngày {_d(started)}.",
+                      f"Counted from the working day after {en_date(started)}."))  # fmt: skip
     for p in info.get("pauses", []):
-        since = datetime.fromisoformat(p["since"]).astimezone(LOCAL_TZ).date()
-        until = datetime.fromisoformat(p["until"]).astimezone(LOCAL_TZ).date()
+        since, until = _local(p["since"]), _local(p["until"])
         lines.append((f"Tạm dừng từ {_d(since)} đến {_d(until)} (chờ bổ sung thông tin).",
-                      f"Paused from {since.isoformat()} to {until.isoformat()} (awaiting information)."))  # fmt: skip
+                      f"Paused from {en_date(since)} to {en_date(until)} (awaiting information)."))  # fmt: skip
     for e in info.get("extensions", []):
-        due = datetime.fromisoformat(e["due"]).astimezone(LOCAL_TZ).date()
-        lines.append((f"Gia hạn thêm {e['working_days']} ngày làm việc đến {_d(due)}: {e['reason']}",
-                      f"Extended by {e['working_days']} working days to {due.isoformat()}: {e['reason']}"))  # fmt: skip
+        due = _local(e["due"])
+        n = int(e["working_days"])
+        lines.append((f"Gia hạn thêm {vi_days(n)} đến {_d(due)}: {e['reason']}",
+                      f"Extended by {en_days(n)} to {en_date(due)}: {e['reason']}"))  # fmt: skip
+    return lines
+
+
+def deadline_details(info: dict[str, Any] | None) -> list[tuple[str, str]]:
+    """The record behind the explanation: which history events started, paused and resumed the
+    clock, and which calendar version counted the days (for assessors and supervisors checking it)."""
+    if not info:
+        return []
+    lines: list[tuple[str, str]] = []
+    if info.get("first_started_by_event"):
+        ev = info["first_started_by_event"]
+        lines.append((f"Thời hạn bắt đầu từ sự kiện #{ev}.", f"The clock started with event #{ev}."))
+    ev = info.get("started_by_event")
+    if ev is not None:
+        if info.get("resumed_after_pause"):
+            lines.append((f"Tiếp tục từ sự kiện #{ev}.", f"Resumed by event #{ev}."))
+        else:
+            lines.append((f"Bắt đầu từ sự kiện #{ev}.", f"Started by event #{ev}."))
+    for p in info.get("pauses", []):
+        if p.get("paused_by_event") is not None:
+            lines.append((f"Tạm dừng: sự kiện #{p['paused_by_event']} đến #{p.get('resumed_by_event')}.",
+                          f"Paused: event #{p['paused_by_event']} to #{p.get('resumed_by_event')}."))  # fmt: skip
     if info.get("calendar"):
-        lines.append((f"Lịch: {info['calendar']}.", f"Calendar: {info['calendar']}."))
+        lines.append((f"Lịch ngày làm việc: {info['calendar']}.", f"Working-day calendar: {info['calendar']}."))
     return lines
 
 
@@ -108,11 +146,14 @@ def deadline_status(case: Case, now: datetime, calendar: WorkingCalendar, defn: 
     why = explain_deadline(info)
     if lim_warning and expiry is not None:
         why.append((f"Thời hiệu xử phạt hết vào ngày {_d(expiry)} (còn {lim_left} ngày).",
-                    f"The limitation period expires on {expiry.isoformat()} ({lim_left} days left)."))  # fmt: skip
+                    f"The limitation period expires on {en_date(expiry)} "
+                    f"({en_days(lim_left or 0, 'calendar')} left)."))  # fmt: skip
+    details = deadline_details(info)
     paused = info.get("paused", {}).get("remaining_working_days") if info.get("paused") else None
     deadline = case.deadline_at
     if case.closed or deadline is None:
-        return DeadlineStatus(NONE, None, 0, "Không có thời hạn.", "No deadline.", None, None, expiry, lim_left, lim_warning, why)
+        return DeadlineStatus(NONE, None, 0, "Không có thời hạn.", "No deadline.", None, None, expiry, lim_left, lim_warning,
+                              why, details)
 
     left = remaining_working_days(deadline, now, calendar)
     level = max(case.escalation_level or 0, _implied_level(info, deadline, now, calendar))
@@ -121,23 +162,24 @@ def deadline_status(case: Case, now: datetime, calendar: WorkingCalendar, defn: 
     if now > deadline:
         late = max(0, -left)
         kind = ESCALATED if level > 0 else OVERDUE
-        vi = f"Quá hạn {late} ngày làm việc (hạn {_d(due_local)})"
-        en = f"Overdue by {late} working days (due {due_local.isoformat()})"
+        vi = f"Quá hạn {vi_days(late)} (hạn {_d(due_local)})"
+        en = f"Overdue by {en_days(late)} (due {en_date(due_local)})"
         if level:
             vi = f"Đã báo cáo cấp trên (cấp {level}); " + vi[0].lower() + vi[1:]
             en = f"Escalated (level {level}); " + en[0].lower() + en[1:]
     elif soon and left <= int(soon):
         kind = DUE_SOON
-        vi = f"Sắp đến hạn: còn {left} ngày làm việc (hạn {_d(due_local)})"
-        en = f"Due soon: {left} working days left (due {due_local.isoformat()})"
+        vi = f"Sắp đến hạn: còn {vi_days(left)} (hạn {_d(due_local)})"
+        en = f"Due soon: {en_days(left)} left (due {en_date(due_local)})"
     else:
         kind = ON_TIME
-        vi = f"Trong hạn: còn {left} ngày làm việc (hạn {_d(due_local)})"
-        en = f"On time: {left} working days left (due {due_local.isoformat()})"
+        vi = f"Trong hạn: còn {vi_days(left)} (hạn {_d(due_local)})"
+        en = f"On time: {en_days(left)} left (due {en_date(due_local)})"
     if paused is not None:
-        vi += f"; thời hạn thẩm định tạm dừng, còn {paused} ngày làm việc"
-        en += f"; the assessment clock is paused with {paused} working days left"
+        vi += f"; thời hạn thẩm định tạm dừng, còn {vi_days(paused)}"
+        en += f"; the assessment clock is paused with {en_days(paused)} left"
     if lim_warning and expiry is not None:
         vi += f"; thời hiệu xử phạt hết vào ngày {_d(expiry)}"
-        en += f"; limitation expires on {expiry.isoformat()}"
-    return DeadlineStatus(kind, left, level, vi + ".", en + ".", deadline, paused, expiry, lim_left, lim_warning, why)
+        en += f"; limitation expires on {en_date(expiry)}"
+    return DeadlineStatus(kind, left, level, vi + ".", en + ".", deadline, paused, expiry, lim_left, lim_warning, why,
+                          details)

@@ -63,8 +63,43 @@ def sniff(content: bytes) -> str | None:
                 if any(n.startswith(prefix) for n in names):
                     return ctype
         return None
-    if head.startswith((b"\x00\x00\x00\x18ftypmp4", b"\x00\x00\x00\x20ftyp", b"\x00\x00\x00\x1cftyp")):
+    if content[4:8] == b"ftyp":
+        return _iso_media_type(content)
+    if content[4:8] in (b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot"):
+        return "video/quicktime"  # an older QuickTime file starts with an atom, not a brand
+    return None
+
+
+# ISO base media files (MP4, QuickTime, HEIF) start with an `ftyp` box: size, "ftyp", a major brand,
+# a minor version, then compatible brands. Phones write HEIC photos (iPhone: heic/mif1) and MOV or
+# MP4 videos; the brands, not the name, say which.
+_HEIC_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs"}
+_HEIF_BRANDS = {b"mif1", b"msf1", b"mif2"}
+_QUICKTIME_BRANDS = {b"qt  "}
+_MP4_BRANDS = {b"isom", b"iso2", b"iso3", b"iso4", b"iso5", b"iso6", b"mp41", b"mp42", b"avc1", b"M4V ", b"M4VP",
+               b"dash", b"mmp4", b"MSNV", b"f4v ", b"XAVC", b"MiVi"}
+_3GP_BRANDS = {b"3gp4", b"3gp5", b"3gp6", b"3gs7", b"3ge6", b"3ge7", b"3gg6", b"3g2a", b"3g2b", b"3g2c"}
+
+
+def _iso_media_type(content: bytes) -> str | None:
+    size = int.from_bytes(content[:4], "big")
+    end = size if 16 <= size <= min(len(content), 4096) else min(len(content), 64)
+    brands = [content[8:12]] + [content[i:i + 4] for i in range(16, end - 3, 4)]
+    major = brands[0]
+    if major in _HEIC_BRANDS:
+        return "image/heic"
+    if major in _HEIF_BRANDS:
+        return "image/heic" if _HEIC_BRANDS.intersection(brands) else "image/heif"
+    if major in _QUICKTIME_BRANDS:
+        return "video/quicktime"
+    if major in _MP4_BRANDS:
         return "video/mp4"
+    if major in _3GP_BRANDS:
+        return "video/3gpp"
+    for ctype, known in (("image/heic", _HEIC_BRANDS), ("image/heif", _HEIF_BRANDS), ("video/mp4", _MP4_BRANDS),
+                         ("video/quicktime", _QUICKTIME_BRANDS)):
+        if known.intersection(brands[1:]):
+            return ctype
     return None
 
 
@@ -92,8 +127,9 @@ def check_uploads(uploads: list[Upload]) -> list[Evidence]:
             raise InvalidData(
                 {
                     "evidence": (
-                        f"Tệp {up.filename} không phải ảnh, PDF, tài liệu Word/Excel hay video MP4.",
-                        f"File {up.filename} is not an image, PDF, Word/Excel document or MP4 video.",
+                        f"Tệp {up.filename} không phải ảnh, PDF, tài liệu Word/Excel hay video (nhận JPEG, PNG, HEIC, MP4, MOV).",
+                        f"File {up.filename} is not an image, PDF, Word/Excel document or video "
+                        f"(JPEG, PNG, HEIC, MP4, MOV are accepted).",
                     )
                 }
             )

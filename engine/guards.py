@@ -22,15 +22,34 @@ class GuardContext:
     today: date
 
 
+FINE_FIELD = "fine_amount"
+
+
+def fine_ceiling_words(defn: Definition, unit_type: str | None) -> tuple[str, str] | None:
+    """The ceiling a unit type may fine, as (vi, en) words with its legal source, or None when it has no rule.
+
+    The form shows it up front, so nobody has to exceed it to learn it; the guard below says the same."""
+    rule = defn.fine_ceilings.get(unit_type or "")
+    if rule is None:
+        return None
+    ceiling = int(rule["amount"])
+    basis = defn.basis_text(rule.get("basis"), rule.get("article", ""))
+    if ceiling <= 0:
+        return (f"Đơn vị của bạn không có thẩm quyền phạt tiền ({basis}).", f"Your unit may not impose fines ({basis}).")
+    vi_amount = f"{ceiling:,}".replace(",", ".")
+    return (f"Mức phạt tối đa của đơn vị bạn: {vi_amount} đồng ({basis}).",
+            f"Your unit may fine at most {ceiling:,} VND ({basis}).")  # fmt: skip
+
+
 def fine_within_ceiling(ctx: GuardContext) -> None:
     """Refuse a fine above what the deciding unit's type may impose, saying the ceiling."""
-    amount = ctx.data.get("fine_amount")
+    amount = ctx.data.get(FINE_FIELD)
     if amount is None:
         return
     rule = ctx.defn.fine_ceilings.get(ctx.actor_unit_type or "")
     if rule is None:
         raise InvalidData(
-            {"fine_amount": ("Đơn vị của bạn không có thẩm quyền phạt tiền.", "Your unit may not impose fines.")}
+            {FINE_FIELD: ("Đơn vị của bạn không có thẩm quyền phạt tiền.", "Your unit may not impose fines.")}
         )
     ceiling = int(rule["amount"])
     if amount > ceiling:
@@ -38,7 +57,7 @@ def fine_within_ceiling(ctx: GuardContext) -> None:
         vi_amount = f"{ceiling:,}".replace(",", ".")
         raise InvalidData(
             {
-                "fine_amount": (
+                FINE_FIELD: (
                     f"Vượt mức phạt tối đa {vi_amount} đồng của đơn vị ({basis}).",
                     f"Above the ceiling of {ceiling:,} VND for your unit ({basis}).",
                 )

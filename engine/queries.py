@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from engine import policy
 from engine.actors import Actor
 from engine.errors import NotFound
-from engine.models import Attachment, Case, CaseEvent, Unit, User
+from engine.models import Attachment, Case, CaseEvent, OutboxMessage, Unit, User
 from engine.registry import DefinitionRegistry
 from workflows.definition import Definition, TransitionSpec
 
@@ -228,3 +228,38 @@ def counts_by_state(session: Session, registry: DefinitionRegistry, actor: Actor
         .group_by(Case.workflow_name, Case.state)
     )
     return {(w, s): n for w, s, n in session.execute(q)}
+
+
+@dataclass(frozen=True)
+class LostCase:
+    """A case taken from a unit by a reassignment: what the unit may still be told about it."""
+
+    reference: str
+    workflow_name: str
+    workflow_version: int
+    to_unit_name: str | None
+    at: datetime
+
+
+def lost_by_unit(session: Session, case_id: int, unit_id: int | None) -> LostCase | None:
+    """The latest move of a case away from `unit_id`, as the notice to that unit recorded it, or None.
+
+    A person whose unit lost a case no longer sees it (visibility follows the holder); this says
+    what happened instead of a bare "not found", and nothing more than the unit was told.
+    """
+    if unit_id is None:
+        return None
+    rows = session.scalars(select(OutboxMessage).where(
+        OutboxMessage.case_id == case_id, OutboxMessage.recipient_unit_id == unit_id,
+        OutboxMessage.topic.like("transition.%"),
+    ).order_by(OutboxMessage.id.desc()).limit(20))  # fmt: skip
+    for row in rows:
+        payload = row.payload or {}
+        if payload.get("from_unit_id") == unit_id and payload.get("to_unit_id") != unit_id:
+            case = session.get(Case, case_id)
+            if case is None:
+                return None
+            to_unit = session.get(Unit, payload["to_unit_id"]) if payload.get("to_unit_id") else None
+            return LostCase(case.reference, case.workflow_name, case.workflow_version,
+                            to_unit.name if to_unit else None, row.created_at)  # fmt: skip
+    return None

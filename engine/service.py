@@ -12,17 +12,19 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from engine import deadlines, limitation, policy, records, timers
 from engine.actors import Actor
 from engine.clock import LOCAL_TZ
+from engine.db import add_row
 from engine.errors import InvalidData, NotAvailable, NotFound, NotPermitted, StaleVersion
 from engine.evidence import Evidence, Upload, check_uploads
 from engine.guards import GuardContext, run_guards
 from engine.history import GENESIS
 from engine.journal import append_event, notify
 from engine.machine import next_state
-from engine.models import Attachment, Case
+from engine.models import Attachment, Case, OutboxMessage
 from engine.org import resolve_relation
 from engine.records import CaseRecord
 from engine.references import next_reference
@@ -156,6 +158,7 @@ def _apply(
                 setattr(case, column, str(cleaned[name])[:300])
     case.facts = {**(case.facts or {}), **{k: v for k, v in cleaned.items()}}
 
+    previous_unit_id = case.assigned_unit_id
     if t.assign:
         if "from_field" in t.assign:
             case.assigned_unit_id = cleaned[t.assign["from_field"]]
@@ -199,8 +202,15 @@ def _apply(
         "from_state": from_state,
         "to_state": t.dest,
         "deadline": case.deadline_at.isoformat() if case.deadline_at else None,
+        "assigned_unit_id": case.assigned_unit_id,  # the holder at this event, whatever happens later
     }
+    moved = previous_unit_id is not None and previous_unit_id != case.assigned_unit_id
+    if moved:
+        payload["from_unit_id"], payload["to_unit_id"] = previous_unit_id, case.assigned_unit_id
     notify(session, defn, case, t.notify, f"transition.{t.trigger}", seq, payload, now, chart)
+    if moved and from_state is not None and actor.unit_id != previous_unit_id:
+        _tell_the_unit_that_lost_it(session, defn, case, from_state, previous_unit_id, f"transition.{t.trigger}", seq,
+                                    payload, now)  # fmt: skip
     # The case row is written (and on PostgreSQL locked) before the timers of the stage left are
     # cancelled and the new stage's written: the order the sweep takes too, so a person and a
     # sweeper never deadlock. A stale version fails here, before anything else is written.
@@ -210,6 +220,18 @@ def _apply(
         calendar=uow.calendar,
     )
     return seq
+
+
+def _tell_the_unit_that_lost_it(session: Session, defn: Definition, case: CaseRecord, from_state: str, unit_id: int | None,
+                                topic: str, seq: int, payload: dict[str, Any], now: datetime) -> None:  # fmt: skip
+    """A case taken from a unit by someone else (a reassignment) is announced to that unit's people who
+    were responsible for it in the state it left, so nobody keeps working on a case that is no longer theirs."""
+    role = defn.states[from_state].responsible
+    if role is None or unit_id is None:
+        return
+    add_row(session, OutboxMessage, case_id=case.id, event_seq=seq, topic=topic, recipient_unit_id=unit_id,
+            recipient_unit_type=None, recipient_role=role, payload=payload, status="pending", attempts=0,
+            next_attempt_at=now, created_at=now)  # fmt: skip
 
 
 def extend_deadline(

@@ -3,9 +3,14 @@
 `gather` reads, for one outbox row, everything language-neutral (the case, its definition, the
 event). `render_message` turns that into a subject, a text and an HTML body in the person's
 language from the Jinja templates in notifications/templates/<lang>/. Words come from the
-definition (transition and state labels) or from the templates, never from free text people
-typed, and the reporter is named only to those the engine's policy lets see them
-(`may_see_reporter`: the definition's `[confidentiality] reporter_visible_to`, and the reporter).
+definition (transition and state labels) or from the templates. The only free text people typed
+that a message carries is a question and its answer: what put a case into a waiting state (one
+that pauses another's clock, such as "awaiting information") and what took it out, so the person
+asked reads the question where they act and the person who asked reads the answer. The reporter
+is named only to those the engine's policy lets see them (`may_see_reporter`: the definition's
+`[confidentiality] reporter_visible_to`, and the reporter); those are also told when the reporter
+asked for confidentiality. Everything a message says about the case is read as it was at the
+event (the payload), so a message delivered late never contradicts its own subject.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from engine.actors import Actor
 from engine.clock import LOCAL_TZ
 from engine.models import Case, CaseEvent, OutboxMessage, Unit, User
 from engine.registry import DefinitionRegistry
+from engine.wording import en_date
 from workflows.definition import Definition
 
 LANGUAGES = ("vi", "en")
@@ -32,13 +38,15 @@ DEFAULT_BASE_URL = "http://127.0.0.1:5000"
 TEMPLATES = Path(__file__).parent / "templates"
 SUBJECT_MAX = 200  # one unfolded header line even in Vietnamese (see email.MAIL_POLICY)
 
-# Timer topics (engine/timers.py TOPICS) have no label in the definition: their words are these.
+# Topics that are not transitions (engine/timers.py TOPICS, the deadline extension) have no label
+# in the definition: their words are these.
 TIMER_TITLES: dict[str, tuple[str, str]] = {
     "due_soon": ("Sắp đến hạn xử lý", "Due soon"),
     "overdue": ("Quá hạn xử lý", "Overdue"),
     "escalated": ("Đã báo cáo cấp trên", "Escalated"),
     "limitation_warning": ("Sắp hết thời hiệu xử phạt", "Limitation period running out"),
 }
+EXTENDED_TITLE = ("Gia hạn thời hạn xử lý", "Deadline extended")
 
 _env = Environment(
     loader=FileSystemLoader(str(TEMPLATES)),
@@ -59,15 +67,15 @@ def language_of(user: User) -> str:
     return user.language if user.language in LANGUAGES else "vi"
 
 
-def local_date(value: datetime | date | str | None) -> str | None:
-    """dd/mm/yyyy in Asia/Ho_Chi_Minh; ISO strings (as payloads carry them) accepted."""
+def local_date(value: datetime | date | str | None, lang: str = "vi") -> str | None:
+    """dd/mm/yyyy in Asia/Ho_Chi_Minh (in English, Babel's long form); ISO strings (as payloads carry them) accepted."""
     if value in (None, ""):
         return None
     if isinstance(value, str):
         value = datetime.fromisoformat(value) if "T" in value else date.fromisoformat(value)
     if isinstance(value, datetime):
         value = value.astimezone(LOCAL_TZ).date()
-    return value.strftime("%d/%m/%Y")
+    return en_date(value) if lang == "en" else value.strftime("%d/%m/%Y")
 
 
 @dataclass(frozen=True)
@@ -91,6 +99,9 @@ class Facts:
     filing_unit_name: str | None
     assigned_unit_name: str | None
     extra: dict[str, Any] = field(default_factory=dict)
+    unit_names: dict[int, str] = field(default_factory=dict)  # the units the payload names (from, to, holder)
+    asked: list[tuple[str, str, str]] = field(default_factory=list)  # (label_vi, label_en, text) of the question
+    answered: list[tuple[str, str, str]] = field(default_factory=list)  # ... and of its answer
 
     @property
     def topic_kind(self) -> str:
@@ -117,12 +128,58 @@ def gather(session: Session, registry: DefinitionRegistry, row: OutboxMessage) -
     reporter = session.get(User, case.reporter_id) if case is not None and case.reporter_id else None
     filing = session.get(Unit, case.filing_unit_id) if case is not None else None
     assigned = session.get(Unit, case.assigned_unit_id) if case is not None and case.assigned_unit_id else None
-    return Facts(
+    payload = row.payload or {}
+    unit_ids = {payload.get(k) for k in ("from_unit_id", "to_unit_id", "assigned_unit_id")} - {None}
+    names = dict(session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(unit_ids))).all()) if unit_ids else {}
+    if "assigned_unit_id" in payload:  # the holder at the event, not whoever holds it at delivery
+        held = payload["assigned_unit_id"]
+        assigned_name = names.get(held) if held is not None else None
+    else:
+        assigned_name = assigned.name if assigned else None
+    facts = Facts(
         row=row, case=case, defn=defn, actor_id=actor_id,
         reporter_name=reporter.full_name if reporter else None,
         filing_unit_name=filing.name if filing else None,
-        assigned_unit_name=assigned.name if assigned else None,
+        assigned_unit_name=assigned_name, unit_names=names,  # type: ignore[arg-type]
     )  # fmt: skip
+    if case is not None and defn is not None:
+        _question_and_answer(session, defn, case, row, facts)
+    return facts
+
+
+def _texts(defn: Definition, event: CaseEvent) -> list[tuple[str, str, str]]:
+    """The free-text fields an event carried, with their labels."""
+    t = defn.transition(event.trigger, event.from_state)
+    if t is None:
+        return []
+    return [(f.label("vi"), f.label("en"), str(event.data[f.name])) for f in t.fields
+            if f.type == "text" and event.data.get(f.name)]  # fmt: skip
+
+
+def _question_and_answer(session: Session, defn: Definition, case: Case, row: OutboxMessage, facts: Facts) -> None:
+    """The question that put the case into a waiting state, and the answer that took it out."""
+    waiting = {sid for sid, st in defn.states.items() if st.pauses_clock_of}
+    if not waiting:
+        return
+    event = None
+    if row.event_seq is not None:
+        event = session.scalar(select(CaseEvent).where(CaseEvent.case_id == case.id, CaseEvent.seq == row.event_seq))
+    entering = event is not None and event.to_state in waiting and event.from_state != event.to_state
+    if entering and facts.topic_kind == "transition":
+        assert event is not None
+        facts.asked = _texts(defn, event)
+        return
+    left = event.from_state if event is not None and facts.topic_kind == "transition" else facts.state
+    if left not in waiting:
+        return
+    before = event.seq if event is not None else case.event_count + 1
+    entered = session.scalar(select(CaseEvent).where(
+        CaseEvent.case_id == case.id, CaseEvent.to_state == left, CaseEvent.from_state != left, CaseEvent.seq < before,
+    ).order_by(CaseEvent.seq.desc()).limit(1))  # fmt: skip
+    if entered is not None:
+        facts.asked = _texts(defn, entered)
+    if event is not None and facts.topic_kind == "transition" and event.from_state in waiting:
+        facts.answered = _texts(defn, event)
 
 
 def message_context(facts: Facts, user: User, url: str) -> dict[str, Any]:
@@ -145,6 +202,8 @@ def message_context(facts: Facts, user: User, url: str) -> dict[str, Any]:
     elif facts.topic_kind == "timer":
         vi_en = TIMER_TITLES.get(facts.topic_name)
         title = (vi_en[0] if lang == "vi" else vi_en[1]) if vi_en else facts.topic_name
+    elif row.topic == "deadline.extended":
+        title = EXTENDED_TITLE[0 if lang == "vi" else 1]
 
     # Delivered after the case moved on (a retry, a busy worker): announce the event, expect nothing stale.
     now_in = None
@@ -161,8 +220,14 @@ def message_context(facts: Facts, user: User, url: str) -> dict[str, Any]:
         expect = "info"
 
     reporter = None
+    confidential_request = False
     if case is not None and defn is not None and facts.reporter_name and policy.may_see_reporter(defn, case, actor):
         reporter = facts.reporter_name + (f" ({facts.filing_unit_name})" if facts.filing_unit_name else "")
+        confidential_request = bool(case.reporter_confidential) and user.id != case.reporter_id
+    from_unit, to_unit = payload.get("from_unit_id"), payload.get("to_unit_id")
+    pick = 0 if lang == "vi" else 1
+    if facts.topic_kind == "transition" and from_unit is not None and payload.get("from_state") == state_id:
+        from_state = None  # a reassignment: the state stays, the unit changes (said below), never "from X to X"
 
     return {
         "lang": lang,
@@ -170,7 +235,8 @@ def message_context(facts: Facts, user: User, url: str) -> dict[str, Any]:
         "reference": payload.get("reference") or (case.reference if case else ""),
         "workflow": defn.label(lang) if defn else payload.get("workflow", ""),
         "title": title,
-        "kind": facts.topic_name if facts.topic_kind == "timer" else "transition",
+        "kind": facts.topic_name if facts.topic_kind == "timer" else (
+            "extended" if row.topic == "deadline.extended" else "transition"),
         "level": payload.get("level"),
         "from_state": from_state,
         "state": state_spec.label(lang) if state_spec else (state_id or ""),
@@ -179,11 +245,20 @@ def message_context(facts: Facts, user: User, url: str) -> dict[str, Any]:
         "reporter": reporter,
         "actions": actions,
         "expect": expect,
-        "deadline": None if terminal or now_in else local_date(payload.get("deadline")),
+        "deadline": None if terminal or now_in else local_date(payload.get("deadline"), lang),
         "now_in": now_in,
         "working_days_left": payload.get("working_days_left"),
-        "expires_on": local_date(payload.get("expires_on")),
+        "expires_on": local_date(payload.get("expires_on"), lang),
         "link": f"{url}/cases/{case.id}" if case is not None else url,
+        "reason": payload.get("reason") if row.topic == "deadline.extended" else None,
+        "previous_deadline": local_date(payload.get("previous_deadline"), lang) if row.topic == "deadline.extended" else None,
+        "moved_from": facts.unit_names.get(from_unit) if from_unit is not None else None,
+        "moved_to": facts.unit_names.get(to_unit) if to_unit is not None else None,
+        "lost": from_unit is not None and user.unit_id == from_unit and user.unit_id != to_unit,
+        "confidential_request": confidential_request,
+        "asked": [(a[pick], a[2]) for a in facts.asked],
+        "answered": [(a[pick], a[2]) for a in facts.answered],
+        "for_inbox": False,
     }
 
 
@@ -196,7 +271,7 @@ def render_message(ctx: dict[str, Any], at: datetime) -> Rendered:
     subject = " ".join(_render("subject.txt", lang, m=ctx).split())
     return Rendered(
         subject[:SUBJECT_MAX], _render("message.txt", lang, m=ctx), _render("message.html", lang, m=ctx), at,
-        inbox=_render("_facts.txt", lang, m=ctx).strip(),
+        inbox=_render("_facts.txt", lang, m={**ctx, "for_inbox": True}).strip(),  # the inbox page has its own button
     )  # fmt: skip
 
 

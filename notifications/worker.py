@@ -43,7 +43,7 @@ from notifications import digest, inbox, preferences
 from notifications.claims import backoff, claim, renew
 from notifications.email import MailConfig, SmtpMailer, build_message
 from notifications.recipients import people_for
-from notifications.render import base_url, gather, message_context, render_message
+from notifications.render import Rendered, base_url, gather, message_context, render_message
 from notifications.settings import PassReport, Settings, worker_name
 
 log = logging.getLogger(__name__)
@@ -87,9 +87,10 @@ def deliver_pending(
 def _deliver_row(runtime: Runtime, row_id: int, mailer: SmtpMailer, mail: MailConfig, worker: str,
                  settings: Settings, url: str, report: PassReport) -> None:  # fmt: skip
     try:
-        if not _fan_out(runtime, row_id, mail, worker, settings, url, report):
+        rendered = _fan_out(runtime, row_id, mail, worker, settings, url, report)
+        if rendered is None:
             return  # no longer ours
-        emails = _compose_pending(runtime, row_id, mail, url)
+        emails = _compose_pending(runtime, row_id, mail, url, rendered)
     except Exception as exc:  # noqa: BLE001 - a broken row must not stop the others; it is retried, then shown
         log.exception("outbox row %s could not be prepared", row_id)
         _finish(runtime, row_id, worker, settings, f"{type(exc).__name__}: {exc}", report)
@@ -113,13 +114,17 @@ def _deliver_row(runtime: Runtime, row_id: int, mailer: SmtpMailer, mail: MailCo
 
 
 def _fan_out(runtime: Runtime, row_id: int, mail: MailConfig, worker: str, settings: Settings, url: str,
-             report: PassReport) -> bool:  # fmt: skip
-    """Step 1 in one transaction; False when the row is no longer ours."""
+             report: PassReport) -> dict[int, Rendered] | None:  # fmt: skip
+    """Step 1 in one transaction; None when the row is no longer ours.
+
+    Returns each person's message as rendered here, once: the inbox item and the email are the
+    same rendering (same moment, same facts), so a subject and a body can never disagree.
+    """
     with runtime.uow() as uow:
         s = uow.session
         now = runtime.clock.now()
         if not renew(s, OutboxMessage, row_id, worker, now, settings.lease):
-            return False
+            return None
         row = s.get(OutboxMessage, row_id)
         assert row is not None
         facts = gather(s, runtime.registry, row)
@@ -128,9 +133,11 @@ def _fan_out(runtime: Runtime, row_id: int, mail: MailConfig, worker: str, setti
         have_email = set(s.scalars(select(NotificationDelivery.user_id).where(
             NotificationDelivery.outbox_id == row_id, NotificationDelivery.channel == EMAIL)))  # fmt: skip
         email_modes = preferences.modes_for(s, [p.id for p in people], EMAIL)
+        rendered: dict[int, Rendered] = {}
         for user in people:
+            rendered[user.id] = render_message(message_context(facts, user, url), now)
             if user.id not in have_inbox:
-                inbox.add_item(s, user, row, render_message(message_context(facts, user, url), now), now)
+                inbox.add_item(s, user, row, rendered[user.id], now)
                 report.inbox_items += 1
             mode = email_modes[user.id]
             if not mail.enabled or not user.email or user.id in have_email or mode == OFF:
@@ -142,11 +149,14 @@ def _fan_out(runtime: Runtime, row_id: int, mail: MailConfig, worker: str, setti
                 attempts=0, created_at=now,
             ))  # fmt: skip
         uow.commit()
-    return True
+    return rendered
 
 
-def _compose_pending(runtime: Runtime, row_id: int, mail: MailConfig, url: str) -> list[tuple[int, EmailMessage]]:
-    """Step 2's messages, rendered in a read session that is closed before anything is sent."""
+def _compose_pending(runtime: Runtime, row_id: int, mail: MailConfig, url: str,
+                     rendered: dict[int, Rendered] | None = None) -> list[tuple[int, EmailMessage]]:  # fmt: skip
+    """Step 2's messages: the fan-out's own rendering, or (a retry, whose fan-out was an earlier pass)
+    rendered afresh in a read session that is closed before anything is sent."""
+    rendered = rendered or {}
     with runtime.read_session() as s:
         pending = list(s.scalars(
             select(NotificationDelivery)
@@ -163,8 +173,8 @@ def _compose_pending(runtime: Runtime, row_id: int, mail: MailConfig, url: str) 
         for d in pending:
             user = s.get(User, d.user_id)
             assert user is not None
-            rendered = render_message(message_context(facts, user, url), runtime.clock.now())
-            out.append((d.id, build_message(mail, user.full_name, d.address, rendered, f"outbox-{row_id}-user-{user.id}")))
+            message = rendered.get(user.id) or render_message(message_context(facts, user, url), runtime.clock.now())
+            out.append((d.id, build_message(mail, user.full_name, d.address, message, f"outbox-{row_id}-user-{user.id}")))
         return out
 
 

@@ -186,7 +186,10 @@ def test_a_database_left_world_readable_is_narrowed_at_start(tmp_path: Path) -> 
     os.chmod(db, 0o644)
     from engine.db import make_engine
 
-    make_engine(f"sqlite:///{db}").dispose()
+    eng = make_engine(f"sqlite:///{db}")
+    with eng.connect():
+        pass
+    eng.dispose()
     assert _mode(db) == 0o600
 
 

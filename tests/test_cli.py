@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -93,3 +94,15 @@ def test_console_script_lists_every_command():
     assert r.returncode == 0, r.stderr
     for command in ("db", "demo", "unit", "user", "workflow", "audit", "run"):
         assert f"  {command} " in r.stdout, r.stdout
+
+
+def test_help_creates_no_database_file(tmp_path):
+    """Listing the commands must not create an empty SQLite file where the database will later go."""
+    script = Path(sys.executable).parent / "presscase"
+    db = tmp_path / "not-yet" / "presscase.sqlite3"
+    db.parent.mkdir()
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"} | {"DATABASE_URL": f"sqlite:///{db}"}
+    r = subprocess.run([str(script), "--help"], capture_output=True, text=True, timeout=60, env=env)
+    assert r.returncode == 0, r.stderr
+    assert "  db " in r.stdout
+    assert not db.exists() and list(db.parent.iterdir()) == []

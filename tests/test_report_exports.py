@@ -8,6 +8,7 @@ from datetime import date, datetime
 
 import pytest
 from docx import Document
+from docx.enum.section import WD_ORIENT
 from openpyxl import load_workbook
 
 from engine.clock import FrozenClock
@@ -32,6 +33,11 @@ def _docx_text(data: bytes) -> tuple[str, list[list[list[str]]]]:
     paras = "\n".join(p.text for p in doc.paragraphs)
     tables = [[[c.text for c in row.cells] for row in t.rows] for t in doc.tables]
     return paras, tables
+
+
+def _signature_row(tables: list[list[list[str]]]) -> list[str]:
+    """The signature block's row (before the annex, which follows the signature as annexes do)."""
+    return next(t[0] for t in tables if "Nơi nhận:" in t[0][0])
 
 
 def test_xlsx_has_figures_and_cases_as_numbers_and_dates(report: Report) -> None:
@@ -85,7 +91,11 @@ def test_docx_state_layout(report: Report) -> None:
     case_table = next(t for t in tables if t[0][:2] == ["STT", "Số hiệu"])
     assert [r[1] for r in case_table[1:]] == [c.reference for c in report.cases]
     assert case_table[1][5] == "11/03/2026"
-    sign = tables[-1][0]
+    assert "PHỤ LỤC" in paras and "danh sách chi tiết tại Phụ lục" in paras  # the case list is an annex
+    sections = Document(io.BytesIO(data)).sections
+    assert sections[0].orientation == WD_ORIENT.PORTRAIT and sections[-1].orientation == WD_ORIENT.LANDSCAPE
+    assert sections[-1].page_width > sections[-1].page_height
+    sign = _signature_row(tables)
     assert sign[0].startswith("Nơi nhận:") and "- Lưu: VT." in sign[0]
     assert "TM. ỦY BAN NHÂN DÂN" in sign[1] and "CHỦ TỊCH" in sign[1]
     assert "ĐẢNG CỘNG SẢN VIỆT NAM" not in paras + str(tables)
@@ -98,7 +108,7 @@ def test_docx_party_layout_as_the_seed_plan(report: Report) -> None:
     assert "HUYỆN ỦY PHONG THỔ" in head[0] and "\n*\n" in head[0] and "-BC/HU" in head[0]
     assert head[1].startswith("ĐẢNG CỘNG SẢN VIỆT NAM") and "Phong Thổ, ngày 05 tháng 01 năm 2026" in head[1]
     assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" not in str(tables)
-    sign = tables[-1][0]
+    sign = _signature_row(tables)
     assert "Nơi nhận:" in sign[0] and "- Lưu VPHU." in sign[0]
     assert sign[1].startswith("T/M BAN THƯỜNG VỤ\nPHÓ BÍ THƯ")
 
@@ -120,7 +130,8 @@ def test_docx_builds_on_an_admin_template_and_settings(report: Report, tmp_path)
     assert doc.styles["Normal"].font.name == "Arial"  # the template's styles are kept
     text = "\n".join(p.text for p in doc.paragraphs)
     assert "NỘI DUNG MẪU" not in text
-    head, sign = doc.tables[0].rows[0].cells, doc.tables[-1].rows[0].cells
+    head = doc.tables[0].rows[0].cells
+    sign = next(t.rows[0].cells for t in doc.tables if t.rows[0].cells[0].text.startswith("Nơi nhận:"))
     assert "PHÒNG VĂN HÓA VÀ THÔNG TIN" in head[0].text and "Số: 12/BC-VHTT" in head[0].text
     assert "Nguyễn Văn A" in sign[1].text and sign[0].text.endswith("- Lưu: VT.")
 

@@ -84,8 +84,10 @@ def test_report_page_and_downloads(app: Flask, district, org: Org) -> None:
     r = w.get("/dashboard/report.docx?period=2026&layout=party")
     doc = Document(io.BytesIO(r.data))
     assert doc.tables[0].rows[0].cells[1].text.startswith("ĐẢNG CỘNG SẢN VIỆT NAM")
-    assert "T/M BAN THƯỜNG VỤ" in doc.tables[-1].rows[0].cells[1].text
+    assert any("T/M BAN THƯỜNG VỤ" in t.rows[0].cells[-1].text for t in doc.tables)
+    assert 'filename="bao-cao-2026-toan-huyen-dang.docx"' in r.headers["Content-Disposition"]
     r = w.get(f"/dashboard/report.docx?period=2026&layout=state&unit={org.units['VHTT']}")
+    assert 'filename="bao-cao-2026-VHTT-chinh-quyen.docx"' in r.headers["Content-Disposition"]  # two layouts, two names
     head = Document(io.BytesIO(r.data)).tables[0].rows[0].cells
     assert "PHÒNG VĂN HÓA VÀ THÔNG TIN" in head[0].text and "ỦY BAN NHÂN DÂN HUYỆN PHONG THỔ" in head[0].text
     assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in head[1].text

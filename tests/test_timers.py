@@ -128,6 +128,14 @@ def test_the_reporter_is_reminded_of_their_own_deadline_while_the_assessors_cloc
     assert outbox(org, out.case_id)[1:] == [("timer.overdue", u["CB-MS"], "reporter"), ("timer.overdue", u["BTG"], "assessor")]
     fire(org, out.case_id, "provide_info", "reporter")  # Thursday 12: 3 days kept, due Tuesday 17
     assert load_case(org, out.case_id).deadline_at.astimezone(LOCAL_TZ).date() == date(2026, 3, 17)
+    resumed = status(org, out.case_id)
+    en = [line for _, line in resumed.why]
+    vi = " ".join(line for line, _ in resumed.why)
+    assert "The time limit first ran from the working day after March 2, 2026." in en  # the original start
+    assert any("the day the pause began counts as used" in line and "with 3 working days left" in line for line in en)
+    assert "ngày bắt đầu tạm dừng được tính là ngày đã dùng" in vi and "02/03/2026" in vi
+    assert "#" not in " ".join(en) and "holidays" not in " ".join(en)  # plain words: no event numbers, no calendar file
+    assert any("#" in line for _, line in resumed.details)
     assert [p[0] for p in pending(org, out.case_id)] == ["due_soon", "overdue", "escalation", "escalation"]
 
 
@@ -183,7 +191,7 @@ def test_limitation_warnings_at_90_and_30_days_follow_the_assessed_date(org, clo
     assert ev.data["expires_on"] == "2026-05-15" and ev.data["days_before"] == 90
     st = status(org, out.case_id)
     assert st.limitation_warning and st.limitation_expires_on == date(2026, 5, 15)
-    assert "limitation expires on 2026-05-15" in st.explanation_en
+    assert "limitation expires on May 15, 2026" in st.explanation_en
 
 
 def test_a_case_filed_inside_the_warning_window_is_warned_at_once(org, clock):
@@ -219,9 +227,13 @@ def test_the_badge_says_why_the_date_is_what_it_is(org, clock):
     st = status(org, out.case_id)
     assert st.kind == "on_time" and st.working_days_left == 5 and st.deadline_at is not None
     lines = [en for _, en in st.why]
-    assert lines[0].startswith("Time limit 5 working days (Mục II.2, Kế hoạch 211-KH/HU")
-    assert "Counted from the working day after 2026-02-13 (event #1)." in lines
+    assert lines[0].startswith("Time limit: 5 working days (Mục II.2, Kế hoạch 211-KH/HU")
+    assert "Counted from the working day after February 13, 2026." in lines
+    assert not any("#" in line or "Calendar" in line for line in lines)  # reporters read these: no jargon
+    details = [en for _, en in st.details]
+    assert "Started by event #1." in details and any(line.startswith("Working-day calendar: holidays-") for line in details)
     assert st.text("vi").startswith("Trong hạn: còn 5 ngày làm việc (hạn 27/02/2026)")
+    assert st.text("en").startswith("On time: 5 working days left (due Feb")
     closed = case_closed = load_case(org, fire(org, out.case_id, "dismiss", "assessor").case_id)
     assert deadline_status(case_closed, clock.now(), org.rt.calendar).kind == "none" and closed.closed
 

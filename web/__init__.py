@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, current_app, request
@@ -105,6 +106,9 @@ def _load_definitions_if_migrated(runtime: Runtime) -> None:
     app starts on the recorded version and says so in the log (and `presscase workflow load`
     names the file and key), rather than refusing to start at all.
     """
+    url = runtime.engine.url
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:") and not Path(url.database).exists():
+        return  # inspecting would create an empty database file (`presscase --help` must leave no trace)
     if inspect(runtime.engine).has_table("workflow_definitions"):
         refused: list[DefinitionError] = []
         runtime.load_definitions(refused=refused)

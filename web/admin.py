@@ -116,7 +116,7 @@ def _user_fields(values: dict[str, object], errors: dict[str, str], unit_choices
         FormField("roles", "multichoice", _("Vai trò"), required=True, choices=_role_choices(), value=values.get("roles"),
                   error=errors.get("roles")),
         FormField("language", "choice", _("Ngôn ngữ"), required=True, choices=_language_choices(),
-                  value=values.get("language") or "vi", error=errors.get("language")),
+                  value=values.get("language", "vi"), error=errors.get("language")),
         FormField("password", "password", _("Mật khẩu ban đầu (tối thiểu %(n)s ký tự)", n=MIN_LENGTH), required=True,
                   error=errors.get("password")),
     ]  # fmt: skip
@@ -186,6 +186,8 @@ def edit_user(user_id: int) -> Response | tuple[str, int]:
         values = {"unit": form_text("unit", 60).strip(), "language": form_text("language", 5).strip(),
                   "roles": [form_text_item(r) for r in request.form.getlist("roles")][:20]}  # fmt: skip
         try:
+            if not values["language"]:
+                raise InvalidData({"language": ("Bắt buộc nhập.", "Required.")})
             if values["language"] not in accounts.LANGUAGES:
                 raise InvalidData({"language": ("Ngôn ngữ: vi hoặc en.", "Language: vi or en.")})
             with runtime().read_session() as s:

@@ -20,16 +20,17 @@ from werkzeug.routing import BaseConverter, IntegerConverter, ValidationError
 from werkzeug.wrappers import Response
 
 from engine import policy, service
-from engine.errors import InvalidData, NotAvailable, StaleVersion
+from engine.errors import InvalidData, NotAvailable, NotFound, StaleVersion
+from engine.guards import FINE_FIELD, fine_ceiling_words
 from engine.machine import mermaid
-from engine.models import Attachment
-from engine.queries import case_view, load_visible_case
+from engine.models import Attachment, Unit
+from engine.queries import LostCase, case_view, load_visible_case, lost_by_unit
 from web import register as public_register
 from web.access import current_actor, runtime
 from web.badges import badge_for, status_of
 from web.forms import EVIDENCE_FIELD, data_from_request, evidence_field, fields_for, uploads_from_request
 from web.i18n import lang
-from web.present import report_facts, timeline, unit_names
+from web.present import Item, days_left, items_for, open_question, report_facts, timeline, unit_names
 from workflows.definition import Definition, TransitionSpec
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
@@ -67,7 +68,7 @@ def diagram(defn: Definition, state: str, language: str) -> str:
     return mermaid(defn, state, language)
 
 
-def _page(case_id: int, *, conflict: str | None = None, status: int = 200) -> tuple[str, int]:
+def _page(case_id: int, *, conflict: str | None = None, status: int = 200, kept: list[Item] | None = None) -> tuple[str, int]:
     rt = runtime()
     actor = current_actor()
     now = rt.clock.now()
@@ -81,11 +82,20 @@ def _page(case_id: int, *, conflict: str | None = None, status: int = 200) -> tu
             "deadline_badge": badge_for(cv.case, now, calendar, cv.definition),
             "deadline": status_of(cv.case, now, calendar, cv.definition),
             "facts": report_facts(cv, units), "timeline": list(reversed(timeline(cv, units))),
+            "question": open_question(cv, units),
             "diagram": diagram(cv.definition, cv.case.state, lang()),
-            "conflict": conflict, "filed": request.args.get("filed") == "1",
+            "conflict": conflict, "filed": request.args.get("filed") == "1", "kept": kept or [],
             "may_extend": policy.may_extend(cv.definition, cv.case, actor),
+            "show_details": checks_the_record(cv.definition, actor.roles), "days_left": days_left,
         }  # fmt: skip
         return render_template("cases/show.html", **ctx), status
+
+
+def checks_the_record(defn: Definition, roles: set[str] | frozenset[str]) -> bool:
+    """Those who see every case of the workflow in every state (intake and oversight: assessors and
+    supervisors) check how a deadline was counted; event numbers and calendar versions are for them."""
+    return any(defn.visibility.get(r, {}).get("scope") == "any" and not defn.visibility.get(r, {}).get("states")
+               for r in roles)  # fmt: skip
 
 
 @bp.route("/<id:case_id>")
@@ -108,12 +118,19 @@ def _transition_for_form(defn: Definition, state: str, trigger: str, allowed: li
 
 def _form_page(case_id: int, trigger: str, values: dict[str, object] | None = None,
                errors: dict[str, str] | None = None, version: int | None = None,
-               preview: dict[str, object] | None = None) -> tuple[str, int]:
+               preview: dict[str, object] | None = None, conflict: dict[str, Any] | None = None) -> tuple[str, int]:
     rt = runtime()
     with rt.read_session() as s:
         cv = case_view(s, rt.registry, current_actor(), case_id=case_id)
         t = _transition_for_form(cv.definition, cv.case.state, trigger, cv.allowed)
         fields = fields_for(s, cv.definition, t, values, errors)
+        if "fine_within_ceiling" in t.guards:
+            unit = s.get(Unit, current_actor().unit_id) if current_actor().unit_id else None
+            words = fine_ceiling_words(cv.definition, unit.type if unit else None)
+            for f in fields:
+                if f.name == FINE_FIELD and words:
+                    f.help = " ".join(x for x in (words[0] if lang() == "vi" else words[1], f.help) if x)
+        question = open_question(cv, unit_names(s)) if cv.case.state in t.sources else []
         ctx = {
             "cv": cv, "case": cv.case, "defn": cv.definition, "t": t, "fields": fields,
             "evidence": evidence_field((errors or {}).get(EVIDENCE_FIELD)),
@@ -121,6 +138,7 @@ def _form_page(case_id: int, trigger: str, values: dict[str, object] | None = No
             "state_label": cv.definition.states[cv.case.state].label(lang()),
             "dest_label": cv.definition.states[t.dest].label(lang()),
             "previewable": t.trigger in public_register.PREVIEW_TRIGGERS, "preview": preview,
+            "question": question, "conflict": conflict,
         }  # fmt: skip
         return render_template("cases/act.html", **ctx), (422 if errors else 200)
 
@@ -142,7 +160,13 @@ def act(case_id: int, trigger: str) -> Response | tuple[str, int]:
     actor = current_actor()
     version = _posted_version()
     with rt.read_session() as s:
-        case, defn = load_visible_case(s, rt.registry, actor, case_id=case_id)
+        try:
+            case, defn = load_visible_case(s, rt.registry, actor, case_id=case_id)
+        except NotFound:
+            lost = lost_by_unit(s, case_id, actor.unit_id)
+            if lost is None:
+                raise
+            return _lost_page(lost, trigger)
         spec = defn.transition(trigger, case.state) or next((t for t in defn.transitions if t.trigger == trigger), None)
     if spec is None:
         abort(404)
@@ -154,15 +178,49 @@ def act(case_id: int, trigger: str) -> Response | tuple[str, int]:
     try:
         with rt.uow() as uow:
             out = service.fire(uow, case_id, trigger, actor, data, expected_version=version, uploads=uploads_from_request())
-    except StaleVersion as err:
-        return _page(case_id, conflict=err.message(lang()), status=409)
-    except NotAvailable as err:
-        return _page(case_id, conflict=err.message(lang()), status=409)
+    except (StaleVersion, NotAvailable) as err:
+        return _typed_back(case_id, trigger, spec, data, err.message(lang()))
     except InvalidData as err:
         return _form_page(case_id, trigger, data, err.field_messages(lang()), version)
     state = defn.states[out.state].label(lang())
     flash(_("Đã thực hiện «%(action)s». Trạng thái mới: %(state)s.", action=spec.label(lang()), state=state), "success")
     return redirect(url_for("cases.show", case_id=case_id))
+
+
+def _typed_back(case_id: int, trigger: str, spec: TransitionSpec, data: dict[str, object], message: str) -> tuple[str, int]:
+    """A form refused because the case changed meanwhile (409): nothing was written, and nothing typed is lost.
+
+    When the action is still this person's to take in the new state, the form comes back filled in,
+    against the new version, beside the new state; otherwise the case page shows the new state and
+    the typed text beside it, to copy.
+    """
+    rt = runtime()
+    actor = current_actor()
+    with rt.read_session() as s:
+        cv = case_view(s, rt.registry, actor, case_id=case_id)
+        still = any(t.trigger == trigger for t in cv.allowed)
+        state_label = cv.definition.states[cv.case.state].label(lang())
+        last = cv.events[-1] if cv.events else None
+        units = unit_names(s)
+        changed = timeline(cv, units)[-1] if last is not None else None
+        kept = items_for(cv.definition, spec, data, units)
+    conflict = {"message": message, "state": state_label, "change": changed, "kept": kept}
+    if still:
+        body, _status = _form_page(case_id, trigger, data, None, None, conflict=conflict)
+        return body, 409
+    return _page(case_id, conflict=message, status=409, kept=kept)
+
+
+def _lost_page(lost: LostCase, trigger: str) -> tuple[str, int]:
+    """The case was moved to another unit while this person had its form open: say so, keep the text (409)."""
+    rt = runtime()
+    defn = rt.registry.get(lost.workflow_name, lost.workflow_version)
+    spec = next((t for t in defn.transitions if t.trigger == trigger), None)
+    kept: list[Item] = []
+    if spec is not None:
+        with rt.read_session() as s:
+            kept = items_for(defn, spec, data_from_request(spec), unit_names(s))
+    return render_template("cases/lost.html", lost=lost, kept=kept, action=spec.label(lang()) if spec else ""), 409
 
 
 def content_disposition(filename: str) -> str:

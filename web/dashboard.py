@@ -155,9 +155,12 @@ def report_page() -> tuple[str, int]:
                            limit=PAGE_CASE_LIMIT, layouts=LAYOUTS), (400 if error else 200)  # fmt: skip
 
 
-def _filename(period: Period, unit: Unit | None, ext: str) -> str:
+def _filename(period: Period, unit: Unit | None, ext: str, layout: str | None = None) -> str:
+    """bao-cao-2026-toan-huyen.xlsx; the two Word layouts are two documents, so they are named apart
+    (…-dang.docx, …-chinh-quyen.docx) and one never replaces the other in a downloads folder."""
     who = unit.code if unit is not None else "toan-huyen"
-    return f"bao-cao-{period.key.replace('..', '_')}-{who}.{ext}".replace("/", "-")
+    kind = {PARTY: "-dang", STATE: "-chinh-quyen"}.get(layout or "", "")
+    return f"bao-cao-{period.key.replace('..', '_')}-{who}{kind}.{ext}".replace("/", "-")
 
 
 @bp.route("/report.<any(csv, xlsx, docx):fmt>")
@@ -185,7 +188,8 @@ def report_file(fmt: str) -> Response:
             cases_iter = iter_cases(s, rt.registry, period, scope, "vi")
             body = csv_bytes(report, cases_iter) if fmt == "csv" else xlsx_bytes(report, cases_iter)
     resp = Response(body, mimetype=MIME[fmt])
-    resp.headers["Content-Disposition"] = f'attachment; filename="{_filename(period, unit, fmt)}"'
+    layout_name = request.args.get("layout", PARTY) if fmt == "docx" else None
+    resp.headers["Content-Disposition"] = f'attachment; filename="{_filename(period, unit, fmt, layout_name)}"'
     resp.headers["Cache-Control"] = "private, no-store"
     return resp
 

@@ -141,6 +141,6 @@ def uploads_from_request() -> list[Upload]:
 def evidence_field(error: str | None = None) -> FormField:
     return FormField(
         name=EVIDENCE_FIELD, type="file", error=error,
-        label=_("Tệp bằng chứng (ảnh, PDF, Word, Excel, MP4)"),
+        label=_("Tệp bằng chứng (ảnh kể cả HEIC, PDF, Word, Excel, video MP4 hoặc MOV)"),
         help=_("Tối đa %(n)d tệp, mỗi tệp %(mb)d MB.", n=MAX_FILES, mb=MAX_FILE_BYTES // (1024 * 1024)),
     )  # fmt: skip

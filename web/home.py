@@ -30,6 +30,7 @@ def index() -> Response:
 def navigation() -> dict[str, object]:
     """The menu shows only the pages this person's roles open (the pages themselves check again)."""
     from flask_babel import gettext as _
+    from flask_babel import pgettext
 
     if not current_user.is_authenticated:
         return {"nav": []}
@@ -45,7 +46,7 @@ def navigation() -> dict[str, object]:
     if has_any_role(dashboard_roles()):
         items.append(("dashboard.index", _("Thống kê, báo cáo")))
     if has_any_role(admin_roles()):
-        items += [("admin.units", _("Đơn vị")), ("admin.users", _("Người dùng")), ("admin.workflows", _("Quy trình")),
-                  ("inbox.failed", _("Thông báo gửi lỗi"))]  # fmt: skip
+        items += [("admin.units", pgettext("menu", "Đơn vị")), ("admin.users", _("Người dùng")),
+                  ("admin.workflows", _("Quy trình")), ("inbox.failed", _("Thông báo gửi lỗi"))]  # fmt: skip
     items.append(("inbox.index", _("Hộp thư")))
     return {"nav": items}

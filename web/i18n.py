@@ -13,8 +13,10 @@ from typing import Any
 from flask import Flask, request, session
 from flask_babel import Babel, get_locale
 from flask_login import current_user
+from markupsafe import Markup, escape
 
 from engine.clock import LOCAL_TZ
+from engine.wording import en_medium_date
 
 LANGUAGES = ("vi", "en")
 
@@ -37,11 +39,20 @@ def lang() -> str:
         return "vi"
 
 
+def _day(value: date) -> str:
+    """dd/mm/yyyy in Vietnamese; in English the locale's own medium form through Babel ("Dec 1, 2026"),
+    because 01/12/2026 reads as January to many English readers."""
+    if lang() == "en":
+        return en_medium_date(value)
+    return value.strftime("%d/%m/%Y")
+
+
 def local_dt(value: datetime | None) -> str:
     """dd/mm/yyyy HH:MM in Asia/Ho_Chi_Minh; stored times are aware UTC."""
     if value is None:
         return ""
-    return value.astimezone(LOCAL_TZ).strftime("%d/%m/%Y %H:%M")
+    local = value.astimezone(LOCAL_TZ)
+    return f"{_day(local.date())} {local:%H:%M}"
 
 
 def local_dt_iso(value: str | None) -> str:
@@ -63,12 +74,19 @@ def local_date(value: date | datetime | str | None) -> str:
             return value
     if isinstance(value, datetime):
         value = value.astimezone(LOCAL_TZ).date()
-    return value.strftime("%d/%m/%Y")
+    return _day(value)
+
+
+def nowrap(text: str) -> Markup:
+    """A date or time kept on one line: "02/12/2026" never breaks inside the number on a narrow screen."""
+    return Markup('<span class="nw">%s</span>') % escape(text) if text else Markup("")
 
 
 def money(value: Any) -> str:
-    """Vietnamese grouping: 15.000.000 đ."""
+    """Vietnamese grouping: 15.000.000 đ; in English 15,000,000 VND."""
     try:
+        if lang() == "en":
+            return f"{int(value):,} VND"
         return f"{int(value):,}".replace(",", ".") + " đ"
     except (TypeError, ValueError):
         return str(value)
@@ -81,9 +99,10 @@ def label(obj: Any) -> str:
 
 def init_app(app: Flask) -> None:
     Babel(app, locale_selector=select_locale, default_translation_directories="translations")
-    app.jinja_env.filters["localdt"] = local_dt
-    app.jinja_env.filters["localdt_iso"] = local_dt_iso
-    app.jinja_env.filters["localdate"] = local_date
+    # In pages a date is one unbreakable word; Python callers (feeds, exports) get plain text.
+    app.jinja_env.filters["localdt"] = lambda v: nowrap(local_dt(v))
+    app.jinja_env.filters["localdt_iso"] = lambda v: nowrap(local_dt_iso(v))
+    app.jinja_env.filters["localdate"] = lambda v: nowrap(local_date(v))
     app.jinja_env.filters["money"] = money
     app.jinja_env.globals["lang"] = lang
     app.jinja_env.globals["label"] = label

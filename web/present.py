@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -50,11 +51,16 @@ def show_value(defn: Definition, f: FieldSpec | None, value: Any, units: dict[in
 class Item:
     label: str
     value: str
-    kind: str = "text"  # "text" (multi-line) or "url" (shown as a link) or "short"
+    kind: str = "text"  # "text" (multi-line), "url" (shown as a link), "short", or "date" (never wraps)
 
 
 def items_for(defn: Definition, t: TransitionSpec | None, data: dict[str, Any], units: dict[int, str]) -> list[Item]:
-    """The data an event carried, in the transition's field order; unknown keys last, raw."""
+    """The data an event carried, in the transition's field order; unknown keys last, raw.
+
+    The confidentiality flag is labelled in the third person ("the reporter asked ..."): its
+    form label speaks as the reporter ("keep my identity ..."), which misleads anyone else reading it.
+    """
+    flag = defn.confidentiality.get("flag_field")
     out: list[Item] = []
     seen = {"evidence"}
     if t is not None:
@@ -62,8 +68,9 @@ def items_for(defn: Definition, t: TransitionSpec | None, data: dict[str, Any], 
             seen.add(f.name)
             if f.name not in data or data[f.name] in (None, "", []):
                 continue
-            kind = "url" if f.type == "url" else ("text" if f.type == "text" else "short")
-            out.append(Item(f.label(lang()), show_value(defn, f, data[f.name], units), kind))
+            kind = {"url": "url", "text": "text", "date": "date"}.get(f.type, "short")
+            text = _("Người phản ánh yêu cầu giữ bí mật danh tính") if f.name == flag else f.label(lang())
+            out.append(Item(text, show_value(defn, f, data[f.name], units), kind))
     for key, value in data.items():
         if key not in seen and value not in (None, "", []):
             out.append(Item(key, show_value(defn, None, value, units), "short"))
@@ -87,19 +94,22 @@ def transition_of(defn: Definition, e: EventView) -> TransitionSpec | None:
     return defn.transition(e.trigger, e.from_state)
 
 
-def _days(n: Any) -> str:
+def days_left(n: Any) -> str:
+    """"còn 3 ngày làm việc" / "3 working days left", "1 working day overdue": plurals from the catalogue."""
     try:
         n = int(n)
     except (TypeError, ValueError):
         return str(n)
-    return _("còn %(n)d ngày làm việc", n=n) if n >= 0 else _("quá %(n)d ngày làm việc", n=-n)
+    if n >= 0:
+        return ngettext("còn %(num)d ngày làm việc", "còn %(num)d ngày làm việc", n)
+    return ngettext("quá %(num)d ngày làm việc", "quá %(num)d ngày làm việc", -n)
 
 
 def system_event(e: EventView) -> tuple[str, list[Item]] | None:
     """Words for the events no person fired: timers and deadline extensions (not transitions)."""
     d = e.data
-    deadline = Item(_("Hạn xử lý"), local_dt_iso(d.get("deadline")), "short") if d.get("deadline") else None
-    left = Item(_("Thời gian"), _days(d["working_days_left"]), "short") if "working_days_left" in d else None
+    deadline = Item(_("Hạn xử lý"), local_dt_iso(d.get("deadline")), "date") if d.get("deadline") else None
+    left = Item(_("Thời gian"), days_left(d["working_days_left"]), "short") if "working_days_left" in d else None
     if e.trigger == "timer.due_soon":
         return _("Sắp đến hạn"), [i for i in (deadline, left) if i]
     if e.trigger == "timer.overdue":
@@ -107,12 +117,12 @@ def system_event(e: EventView) -> tuple[str, list[Item]] | None:
     if e.trigger == "timer.escalated":
         return _("Đã báo cáo cấp trên (cấp %(n)s)", n=d.get("level", "?")), [i for i in (deadline, left) if i]
     if e.trigger == "timer.limitation_warning":
-        return _("Cảnh báo thời hiệu xử phạt"), [Item(_("Hết thời hiệu ngày"), local_date(d.get("expires_on")), "short")]
+        return _("Cảnh báo thời hiệu xử phạt"), [Item(_("Hết thời hiệu ngày"), local_date(d.get("expires_on")), "date")]
     if e.trigger == "extend_deadline":
         return _("Gia hạn xử lý"), [
             Item(_("Số ngày làm việc gia hạn"), str(d.get("working_days", "")), "short"),
-            Item(_("Hạn cũ"), local_dt_iso(d.get("previous_deadline")), "short"),
-            Item(_("Hạn mới"), local_dt_iso(d.get("deadline")), "short"),
+            Item(_("Hạn cũ"), local_dt_iso(d.get("previous_deadline")), "date"),
+            Item(_("Hạn mới"), local_dt_iso(d.get("deadline")), "date"),
             Item(_("Lý do gia hạn"), str(d.get("reason", "")), "text"),
         ]
     return None
@@ -131,6 +141,20 @@ def timeline(cv: CaseView, units: dict[int, str]) -> list[TimelineEntry]:
         out.append(TimelineEntry(e.seq, e.at, e.actor_name, e.actor_unit_name, action, from_label, to_label, items,
                                  evidence))  # fmt: skip
     return out
+
+
+def open_question(cv: CaseView, units: dict[int, str]) -> list[Item]:
+    """What the case is waiting for: the text fields of the event that put it into its waiting state
+    (a state that pauses another's clock, such as "awaiting information"), to show beside the answer."""
+    defn, state = cv.definition, cv.case.state
+    spec = defn.states.get(state)
+    if spec is None or not spec.pauses_clock_of:
+        return []
+    entered = next((e for e in reversed(cv.events) if e.to_state == state and e.from_state != state), None)
+    if entered is None:
+        return []
+    t = transition_of(defn, entered)
+    return [i for i in items_for(defn, t, entered.data, units) if i.kind == "text"]
 
 
 def report_facts(cv: CaseView, units: dict[int, str]) -> list[Item]:

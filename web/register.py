@@ -42,7 +42,7 @@ from engine.register_stats import statistics
 from engine.validation import validate
 from web.access import current_actor, runtime
 from web.forms import arg_int, arg_text
-from web.i18n import lang, local_date
+from web.i18n import lang, local_date, money
 from web.links import external_url
 from workflows.definition import Definition
 
@@ -209,13 +209,21 @@ def _el(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> 
 
 
 def _entry_text(v: dict[str, Any]) -> str:
-    lines = [v["summary"], "", f"{_('Đối tượng')}: {v['subject']}", f"{_('Loại vi phạm')}: {v['kind']['label']}"]
+    """The entry's text in the feed's language. Each phrase is a whole catalogue message (a `_()`
+    inside an f-string is invisible to the extractor, which left "Biện pháp:" untranslated)."""
+    lines = [v["summary"], "", _("Đối tượng: %(s)s", s=v["subject"]), _("Loại vi phạm: %(s)s", s=v["kind"]["label"])]
     for m in v["measures"]:
-        lines.append(f"{_('Biện pháp')}: {m['label']}" + (f" ({m['legal_basis']})" if m["legal_basis"] else ""))
+        text = _("Biện pháp: %(s)s", s=m["label"])
+        lines.append(text + (f" ({m['legal_basis']})" if m["legal_basis"] else ""))
+    if v.get("fine_amount"):
+        lines.append(_("Số tiền phạt: %(s)s", s=money(v["fine_amount"])))
+    if v.get("suspension_months"):
+        lines.append(_("Thời hạn đình chỉ: %(n)d tháng", n=int(v["suspension_months"])))
     d = v["decision"]
-    lines.append(f"{_('Quyết định')}: {d['number']} {_('ngày')} {local_date(d['date'])}, {d['body']}")
+    lines.append(_("Quyết định: %(number)s ngày %(date)s, %(body)s", number=d["number"], date=local_date(d["date"]),
+                   body=d["body"]))  # fmt: skip
     for i, c in enumerate(v["corrections"], 1):
-        lines.append(f"{_('Đính chính')} {i} ({local_date(c['at'])}): {c['text']}")
+        lines.append(_("Đính chính %(i)d (%(date)s): %(text)s", i=i, date=local_date(c["at"]), text=c["text"]))
     return "\n".join(lines)
 
 

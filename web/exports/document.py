@@ -26,8 +26,10 @@ from pathlib import Path
 
 from docx import Document
 from docx.document import Document as DocumentObject
+from docx.enum.section import WD_ORIENT, WD_SECTION
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Mm, Pt
 from docx.table import Table
@@ -114,17 +116,39 @@ def _lines(cell: object, lines: list[tuple[str, dict[str, object]]]) -> None:
             run.font.size = Pt(float(fmt.get("size", 13)))  # type: ignore[arg-type]
 
 
+def fix_widths(table: Table, widths: list[float] | tuple[float, ...]) -> None:
+    """Column widths every office suite honours: a fixed layout, the table's width, the grid's
+    columns (which LibreOffice reads) and each cell's width (which Word reads)."""
+    table.autofit = False  # python-docx writes <w:tblLayout w:type="fixed"/> in its schema place
+    tbl_pr = table._tbl.tblPr
+    tbl_w = tbl_pr.find(qn("w:tblW"))
+    if tbl_w is None:
+        tbl_w = OxmlElement("w:tblW")
+        tbl_pr.append(tbl_w)
+    tbl_w.set(qn("w:w"), str(int(Cm(sum(widths)).twips)))  # type: ignore[attr-defined]
+    tbl_w.set(qn("w:type"), "dxa")
+    for col, width in zip(table._tbl.tblGrid.findall(qn("w:gridCol")), widths, strict=True):
+        col.set(qn("w:w"), str(int(Cm(width).twips)))  # type: ignore[attr-defined]
+    for row in table.rows:
+        for cell, width in zip(row.cells, widths, strict=True):
+            cell.width = Cm(width)
+
+
 def _layout_table(doc: DocumentObject, widths: tuple[float, float]) -> Table:
     table = doc.add_table(rows=1, cols=2)
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    table.autofit = False
-    for cell, width in zip(table.rows[0].cells, widths, strict=True):
-        cell.width = Cm(width)
+    fix_widths(table, widths)
     return table
 
 
+# The head's two columns as Decree 30/2020's models draw them on the 16 cm of an A4 text width:
+# the issuing body on 6 cm, the national title on 10 cm, so "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
+# (12 pt bold, about 9 cm) stays on one line as the decree requires.
+HEAD_WIDTHS = (6.0, 10.0)
+
+
 def _head(doc: DocumentObject, layout: str, s: LayoutSettings, day: date) -> None:
-    table = _layout_table(doc, (7.0, 9.5))
+    table = _layout_table(doc, HEAD_WIDTHS)
     left, right = table.rows[0].cells
     lines: list[tuple[str, dict[str, object]]] = []
     if s.parent_body:
@@ -143,23 +167,30 @@ def _head(doc: DocumentObject, layout: str, s: LayoutSettings, day: date) -> Non
 
 
 def _data_table(doc: DocumentObject, headers: list[str], rows: Iterable[list[object]],
-                widths: list[float] | None = None) -> Table:  # fmt: skip
+                widths: list[float] | None = None, size: float = 12) -> Table:  # fmt: skip
     table = doc.add_table(rows=1, cols=len(headers))
     with contextlib.suppress(KeyError):  # an admin's template without the built-in grid style: plain table
         table.style = doc.styles["Table Grid"]
     for cell, h in zip(table.rows[0].cells, headers, strict=True):
-        _lines(cell, [(h, {"bold": True, "size": 12})])
+        _lines(cell, [(h, {"bold": True, "size": size})])
+    _repeat_as_header(table.rows[0])
     for row in rows:
         cells = table.add_row().cells
         for i, (cell, v) in enumerate(zip(cells, row, strict=True)):
             text = v.strftime("%d/%m/%Y") if isinstance(v, date) else ("" if v is None else _num(v))
             align = WD_ALIGN_PARAGRAPH.RIGHT if isinstance(v, int | float) and i else WD_ALIGN_PARAGRAPH.LEFT
-            _lines(cell, [(text, {"size": 12, "align": align})])
+            _lines(cell, [(text, {"size": size, "align": align})])
     if widths:
-        for row in table.rows:
-            for cell, w in zip(row.cells, widths, strict=True):
-                cell.width = Cm(w)
+        fix_widths(table, widths)
     return table
+
+
+def _repeat_as_header(row: object) -> None:
+    """The header row is repeated at the top of every page the table runs onto."""
+    tr_pr = row._tr.get_or_add_trPr()  # type: ignore[attr-defined]
+    el = OxmlElement("w:tblHeader")
+    el.set(qn("w:val"), "true")
+    tr_pr.append(el)
 
 
 def _num(v: object) -> str:
@@ -203,10 +234,32 @@ def _body(doc: DocumentObject, report: Report, cases: list[CaseRow], more: int) 
     if not cases:
         _para(doc, "Trong kỳ không có vụ việc được xử lý hoặc công khai.", align=WD_ALIGN_PARAGRAPH.LEFT, indent=True)
     else:
-        _data_table(doc, ["STT", "Số hiệu", "Loại vi phạm", "Đối tượng", "Cơ quan xử lý", "Ngày xử lý", "Biện pháp",
-                          "Ngày công khai"],
-                    ([i, c.reference, c.kind, c.subject, c.handling_unit, c.handled_on, c.measures, c.published_on]
-                     for i, c in enumerate(cases, start=1)))  # fmt: skip
+        _para(doc, f"Trong kỳ có {_num(len(cases) + more)} vụ việc đã xử lý hoặc công khai kết quả; danh sách chi tiết "
+                   f"tại Phụ lục kèm theo Báo cáo này.", align=WD_ALIGN_PARAGRAPH.JUSTIFY, indent=True)  # fmt: skip
+
+
+# The annex's case list on A4 landscape (25.7 cm between 2 cm margins), in 11 pt: each column is
+# wide enough that a reference (PA-2026-000022) and a date (17/11/2026) never break inside.
+ANNEX_HEADERS = ["STT", "Số hiệu", "Loại vi phạm", "Đối tượng", "Cơ quan xử lý", "Ngày xử lý", "Biện pháp", "Ngày công khai"]
+ANNEX_WIDTHS = [1.3, 3.4, 4.6, 4.6, 3.5, 2.5, 3.3, 2.5]
+
+
+def _annex(doc: DocumentObject, report: Report, cases: list[CaseRow], more: int) -> None:
+    """"Phụ lục": the case list in its own landscape section after the signature, as annexes are attached."""
+    portrait = doc.sections[-1]
+    section = doc.add_section(WD_SECTION.NEW_PAGE)
+    section.orientation = WD_ORIENT.LANDSCAPE
+    section.page_width, section.page_height = portrait.page_height, portrait.page_width
+    section.left_margin = section.right_margin = Mm(20)
+    section.top_margin = section.bottom_margin = Mm(20)
+    _para(doc, "PHỤ LỤC", bold=True, size=14)
+    _para(doc, f"Danh sách vụ việc đã xử lý, công khai kết quả {report.period.label_vi()}", bold=True, size=14)
+    _para(doc, "(Kèm theo Báo cáo kết quả tiếp nhận, xử lý phản ánh vi phạm trong hoạt động báo chí)", italic=True,
+          size=13, space_after=6)  # fmt: skip
+    table = _data_table(doc, ANNEX_HEADERS,
+                        ([i, c.reference, c.kind, c.subject, c.handling_unit, c.handled_on, c.measures, c.published_on]
+                         for i, c in enumerate(cases, start=1)), ANNEX_WIDTHS, size=11)  # fmt: skip
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
     if more:
         _para(doc, f"(Còn {_num(more)} vụ việc khác; danh sách đầy đủ tại tệp Excel kèm theo.)", italic=True, size=12,
               align=WD_ALIGN_PARAGRAPH.LEFT)  # fmt: skip
@@ -250,6 +303,8 @@ def build_docx(report: Report, cases: Iterable[CaseRow], layout: str, settings: 
     _para(doc, "-----", size=14, space_after=6)
     _body(doc, report, listed, more)
     _signature(doc, layout, s)
+    if listed:
+        _annex(doc, report, listed, more)
     doc.core_properties.title = f"Báo cáo {report.period.label_vi()}"
     doc.core_properties.language = "vi-VN"
     return doc

@@ -98,6 +98,7 @@ def write_xlsx(report: Report, cases: Iterable[CaseRow], out: io.BufferedIOBase 
     figures = wb.create_sheet(w["figures"])
     for col, width in zip("ABCD", (34, 58, 14, 16), strict=True):
         figures.column_dimensions[col].width = width
+    print_setup(figures, title_row=5)
     figures.append([_bold_cell(figures, w["title"], bold)])
     figures.append([w["period"], f"{report.period_label} ({report.period.range_text()})"])
     figures.append([w["scope"], report.scope_name])
@@ -110,7 +111,7 @@ def write_xlsx(report: Report, cases: Iterable[CaseRow], out: io.BufferedIOBase 
     headers = case_headers(report.lang)
     for i, width in enumerate((18, 34, 40, 28, 28, 20, 14, 14, 18, 14, 40, 16, 14), start=1):
         sheet.column_dimensions[get_column_letter(i)].width = width
-    sheet.freeze_panes = "A2"
+    print_setup(sheet, title_row=1)
     sheet.append([_bold_cell(sheet, h, bold) for h in headers])
     for case in cases:
         cells = []
@@ -125,6 +126,20 @@ def write_xlsx(report: Report, cases: Iterable[CaseRow], out: io.BufferedIOBase 
         if tick:
             tick()
     wb.save(out)
+
+
+def print_setup(sheet, title_row: int) -> None:  # noqa: ANN001 - openpyxl's write-only sheet
+    """Printed on A4 landscape, one page wide (as many pages tall as it needs), the header row on
+    every page, and frozen under it on screen: otherwise a 13-column sheet prints one column per page."""
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = 9  # A4
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0  # as many pages down as the rows need
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_title_rows = f"{title_row}:{title_row}"
+    sheet.freeze_panes = f"A{title_row + 1}"
+    sheet.print_options.gridLines = True
+    sheet.page_margins.left = sheet.page_margins.right = 0.4  # inches: more of the width for the columns
 
 
 def _cell(sheet, value):  # noqa: ANN001, ANN202 - openpyxl's write-only cell
