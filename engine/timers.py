@@ -207,7 +207,7 @@ def fire_timer(
             case.escalation_level = max(case.escalation_level or 0, timer.level or 0)
     recipients = _recipients(defn, case, timer)
     seq = append_event(session, case, TOPICS[timer.kind], case.state, case.state, Actor.system(), now, data)
-    notify(session, defn, case, recipients, TOPICS[timer.kind], seq, payload, now, chart)
+    notify(session, defn, case, recipients, TOPICS[timer.kind], seq, payload, now, chart, refuse_unresolved=False)
     return seq
 
 

@@ -25,6 +25,7 @@ from email.message import EmailMessage
 
 from sqlalchemy import func, select, update
 
+from engine.jobs import retry_later
 from engine.models import OutboxMessage, User
 from engine.notification_models import (
     DIGEST,
@@ -40,9 +41,10 @@ from engine.notification_models import (
 )
 from engine.uow import Runtime
 from notifications import digest, inbox, preferences
-from notifications.claims import backoff, claim, renew
+from notifications.claims import claim, renew
 from notifications.email import MailConfig, SmtpMailer, build_message
-from notifications.recipients import people_for
+from notifications.failures import tell_admins_row_failed
+from notifications.recipients import nobody_reached, people_for
 from notifications.render import base_url, gather, message_context, render_message
 from notifications.settings import PassReport, Settings, worker_name
 
@@ -124,6 +126,15 @@ def _fan_out(runtime: Runtime, row_id: int, mail: MailConfig, worker: str, setti
         assert row is not None
         facts = gather(s, runtime.registry, row)
         people = people_for(s, row, exclude_user_id=facts.actor_id)
+        if not people and nobody_reached(s, row):
+            # Nobody active matches the recipient: failed and shown at once (no retry brings someone).
+            row.status = FAILED
+            row.last_error = "no active person matches this recipient"
+            row.claimed_by = row.lease_until = None
+            report.rows_failed += 1
+            tell_admins_row_failed(s, row, now)
+            uow.commit()
+            return False
         have_inbox = set(s.scalars(select(InboxItem.user_id).where(InboxItem.outbox_id == row_id)))
         have_email = set(s.scalars(select(NotificationDelivery.user_id).where(
             NotificationDelivery.outbox_id == row_id, NotificationDelivery.channel == EMAIL)))  # fmt: skip
@@ -198,19 +209,15 @@ def _finish(runtime: Runtime, row_id: int, worker: str, settings: Settings, erro
             row.sent_at = now
             row.last_error = None
             report.rows_sent += 1
+        elif retry_later(row, now, error or f"{unsent} deliveries not sent", settings.retry):
+            s.execute(update(NotificationDelivery)
+                      .where(NotificationDelivery.outbox_id == row_id, NotificationDelivery.status == PENDING)
+                      .values(status=FAILED))  # fmt: skip
+            report.rows_failed += 1
+            log.warning("outbox row %s failed after %s attempts: %s", row_id, row.attempts, row.last_error)
+            tell_admins_row_failed(s, row, now)
         else:
-            row.attempts += 1
-            row.last_error = (error or f"{unsent} deliveries not sent")[:2000]
-            if row.attempts >= settings.max_attempts:
-                row.status = FAILED
-                s.execute(update(NotificationDelivery)
-                          .where(NotificationDelivery.outbox_id == row_id, NotificationDelivery.status == PENDING)
-                          .values(status=FAILED))  # fmt: skip
-                report.rows_failed += 1
-                log.warning("outbox row %s failed after %s attempts: %s", row_id, row.attempts, row.last_error)
-            else:
-                row.next_attempt_at = now + backoff(row.attempts, settings.backoff_base_s, settings.backoff_max_s)
-                report.rows_retrying += 1
+            report.rows_retrying += 1
         row.claimed_by = None
         row.lease_until = None
         uow.commit()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import click
 from flask import current_app
 from flask.cli import with_appcontext
@@ -19,6 +21,8 @@ def scheduler_command() -> None:
     from web.scheduler import JOBS, run_blocking
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if not logging.getLogger().handlers:  # a long-running process: its log says whether it holds the lock
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     click.echo("scheduler: " + ", ".join(f"{j.name} every {j.interval(app):g}s" for j in JOBS) + " (Ctrl-C stops)")
     run_blocking(app)
 
