@@ -12,6 +12,7 @@ import os
 import queue
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -32,12 +33,12 @@ PRESSCASE = str(Path(sys.executable).with_name("presscase"))
 
 
 class Proc:
-    """A `presscase scheduler` whose log lines are read by a thread, so a test waits without blocking."""
+    """A `presscase scheduler` (or `presscase run`) whose log lines are read by a thread, so a test waits without blocking."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, args: tuple[str, ...] = ("scheduler",), **extra_env: str) -> None:
         env = {**os.environ, "DATABASE_URL": url, "PRESSCASE_SECRET_KEY": "x" * 32, "PRESSCASE_SCHEDULER_STANDBY": "0.3",
-               "PRESSCASE_SWEEP_INTERVAL": "3600", "PRESSCASE_NOTIFY_INTERVAL": "3600"}  # fmt: skip
-        self.p = subprocess.Popen([PRESSCASE, "scheduler"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+               "PRESSCASE_SWEEP_INTERVAL": "3600", "PRESSCASE_NOTIFY_INTERVAL": "3600", **extra_env}  # fmt: skip
+        self.p = subprocess.Popen([PRESSCASE, *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                   text=True, start_new_session=True)  # fmt: skip
         self.lines: queue.Queue[str] = queue.Queue()
         self.seen: list[str] = []
@@ -133,3 +134,30 @@ def test_one_scheduler_per_sqlite_database(tmp_path, sqlite_template, procs):
 @pytest.mark.pg
 def test_one_scheduler_per_postgresql_database(tmp_path, two_pg, procs):
     _check(two_pg[0], two_pg[1], procs)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_in_web_schedulers_one_per_database(tmp_path, sqlite_template, procs):
+    """`presscase run` with PRESSCASE_WEB_SCHEDULER=1: the second server on a database logs that it has none."""
+    url_a, url_b = _two_sqlite(tmp_path, sqlite_template)
+
+    def serve(url: str) -> Proc:
+        p = Proc(url, ("run", "--host", "127.0.0.1", "--port", str(_free_port())), PRESSCASE_WEB_SCHEDULER="1")
+        procs.append(p)
+        assert p.wait_for("Running on"), p.seen
+        return p
+
+    first = serve(url_a)
+    lock_a = tmp_path / "a" / "presscase.sqlite3.scheduler.lock"
+    assert lock_a.read_text() == str(first.p.pid)
+    second = serve(url_a)
+    assert second.wait_for("scheduler not started in this process: another process runs it for this database"), second.seen
+    other_db = serve(url_b)
+    assert (tmp_path / "b" / "presscase.sqlite3.scheduler.lock").read_text() == str(other_db.p.pid)
+    assert not other_db.wait_for("scheduler not started", timeout=1.0), other_db.seen
+    assert not first.wait_for("scheduler not started", timeout=0.5), first.seen
