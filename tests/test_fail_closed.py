@@ -6,6 +6,7 @@ Real SQLite and PostgreSQL; a real SMTP server on loopback where delivery matter
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta
 
 import pytest
@@ -242,3 +243,31 @@ def test_timer_attempts_and_next_attempt_are_shown_in_the_listing(org, rt, clock
         uow.commit()
     listing = cli.invoke(args=["timers"]).output
     assert "retry at" in listing and "attempt 3: case busy" in listing
+
+
+def test_a_running_scheduler_process_fires_a_case_under_a_version_loaded_after_it_started(org, rt, db_url, clock, tmp_path):
+    """A real `presscase scheduler`, started with version 1 only; version 2 is loaded by another
+    process and a case filed under it: the scheduler loads version 2 from the database and fires."""
+    from tests.test_scheduler_lock import STARTED, Proc
+
+    proc = Proc(db_url, PRESSCASE_SWEEP_INTERVAL="1")  # its own clock is the real one: March 2026 has passed
+    try:
+        assert proc.wait_for(STARTED), proc.seen
+        rt.load_definitions(str(write_v2(tmp_path)))
+        clock.set(local(2026, 3, 2))
+        with rt.uow() as uow:
+            out = service.file_report(uow, org.actor("reporter"), "press_violation", dict(REPORT))
+        assert load_case(org, out.case_id).workflow_version == 2
+        deadline = time.monotonic() + 40
+        while time.monotonic() < deadline:
+            with rt.read_session() as s:
+                states = dict(s.execute(select(Timer.kind, Timer.status).where(Timer.case_id == out.case_id,
+                                                                               Timer.kind.in_(["due_soon", "overdue"]))).all())  # fmt: skip
+            if states == {"due_soon": "fired", "overdue": "fired"}:
+                break
+            time.sleep(0.3)
+        assert states == {"due_soon": "fired", "overdue": "fired"}, (states, proc.seen[-5:])
+        with rt.read_session() as s:
+            assert s.scalars(select(Timer).where(Timer.last_error.is_not(None))).all() == []
+    finally:
+        proc.stop()

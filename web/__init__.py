@@ -61,7 +61,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from web.scheduler import start_in_process
 
-    start_in_process(app)  # only when RUN_SCHEDULER_IN_WEB, never under TESTING, once per machine
+    start_in_process(app)  # only when RUN_SCHEDULER_IN_WEB, never under TESTING, once per database
     return app
 
 
