@@ -23,6 +23,8 @@ TOPIC_PREFIX = "admin."
 TIMER_FAILED = "admin.timer_failed"
 MESSAGE_FAILED = "admin.message_failed"
 UNIT_UNSTAFFED = "admin.unit_unstaffed"
+# In the payload of a row whose relation resolved to no unit: the relation, to resolve on retry.
+UNRESOLVED_RELATION = "unresolved_relation"
 
 
 def tell_admins(

@@ -21,9 +21,11 @@ writes a case: a failed email changes nothing but its own rows (invariant 8).
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from email.message import EmailMessage
 
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
 
 from engine.jobs import retry_later
 from engine.models import OutboxMessage, User
@@ -39,7 +41,9 @@ from engine.notification_models import (
     InboxItem,
     NotificationDelivery,
 )
-from engine.uow import Runtime
+from engine.outbox import UNRESOLVED_RELATION
+from engine.routing import try_resolve
+from engine.uow import Runtime, UnitOfWork
 from notifications import digest, inbox, preferences
 from notifications.claims import claim, renew
 from notifications.email import MailConfig, SmtpMailer, build_message
@@ -125,16 +129,20 @@ def _fan_out(runtime: Runtime, row_id: int, mail: MailConfig, worker: str, setti
         row = s.get(OutboxMessage, row_id)
         assert row is not None
         facts = gather(s, runtime.registry, row)
+        unresolved = (row.payload or {}).get(UNRESOLVED_RELATION)
+        if unresolved and row.recipient_unit_id is None:
+            # A row written failed because its relation had no unit, now retried: resolve it again.
+            # Still none: nobody is told (never everyone holding the role), and the row fails again.
+            unit_id = None
+            if facts.case is not None and facts.defn is not None:
+                unit_id = try_resolve(facts.defn, unresolved, facts.case, lambda: runtime.org_chart(s))
+            if unit_id is None:
+                return _fail_now(s, row, f"relation {unresolved} resolves to no active unit", report, now, uow)
+            row.recipient_unit_id = unit_id
         people = people_for(s, row, exclude_user_id=facts.actor_id)
         if not people and nobody_reached(s, row):
             # Nobody active matches the recipient: failed and shown at once (no retry brings someone).
-            row.status = FAILED
-            row.last_error = "no active person matches this recipient"
-            row.claimed_by = row.lease_until = None
-            report.rows_failed += 1
-            tell_admins_row_failed(s, row, now)
-            uow.commit()
-            return False
+            return _fail_now(s, row, "no active person matches this recipient", report, now, uow)
         have_inbox = set(s.scalars(select(InboxItem.user_id).where(InboxItem.outbox_id == row_id)))
         have_email = set(s.scalars(select(NotificationDelivery.user_id).where(
             NotificationDelivery.outbox_id == row_id, NotificationDelivery.channel == EMAIL)))  # fmt: skip
@@ -154,6 +162,17 @@ def _fan_out(runtime: Runtime, row_id: int, mail: MailConfig, worker: str, setti
             ))  # fmt: skip
         uow.commit()
     return True
+
+
+def _fail_now(s: Session, row: OutboxMessage, error: str, report: PassReport, now: datetime, uow: UnitOfWork) -> bool:
+    """A row no retry can help until an administrator acts: failed at once, listed, and announced."""
+    row.status = FAILED
+    row.last_error = error
+    row.claimed_by = row.lease_until = None
+    report.rows_failed += 1
+    tell_admins_row_failed(s, row, now)
+    uow.commit()
+    return False
 
 
 def _compose_pending(runtime: Runtime, row_id: int, mail: MailConfig, url: str) -> list[tuple[int, EmailMessage]]:

@@ -20,6 +20,7 @@ from engine.models import Case, CaseEvent, OutboxMessage, Timer, Unit, WorkflowD
 from engine.notification_models import InboxItem
 from engine.sweep import MAX_ATTEMPTS, sweep
 from engine.uow import Runtime
+from notifications import failures
 from tests.notify_support import deliver, give_addresses, running_smtp, set_user
 from tests.support import REPORT, case_in, data_for, fire, load_case
 from tests.support import file as file_report
@@ -107,6 +108,29 @@ def test_a_notification_never_widens_to_everyone_holding_the_role(org, rt, clock
     assert elsewhere.user_id not in told and org.actor("supervisor").user_id not in told
     assert org.actor("admin").user_id in told
     assert [r.subject for r in smtp.mailbox.received if "admin@" in r.rcpt_tos[0]][0].startswith("[Quản trị]")
+
+    # Retried while the unit is still gone: nobody is told, the row fails again, visibly.
+    with rt.uow() as uow:
+        assert failures.retry_row(uow, esc.id, clock.now())
+    deliver(rt, smtp)
+    assert _status(rt, esc.id) == "failed" and _inbox_of(rt, elsewhere.user_id) == []
+    # The unit back, a retry reaches exactly the supervisors of the Standing Committee.
+    _set_unit(org, "BTV", True)
+    with rt.uow() as uow:
+        assert failures.retry_row(uow, esc.id, clock.now())
+    deliver(rt, smtp)
+    assert _status(rt, esc.id) == "sent"
+    assert _inbox_of(rt, org.actor("supervisor").user_id) == [esc.id] and _inbox_of(rt, elsewhere.user_id) == []
+
+
+def _status(rt: Runtime, outbox_id: int) -> str:
+    with rt.read_session() as s:
+        return s.get(OutboxMessage, outbox_id).status  # type: ignore[union-attr]
+
+
+def _inbox_of(rt: Runtime, user_id: int) -> list[int]:
+    with rt.read_session() as s:
+        return list(s.scalars(select(InboxItem.outbox_id).where(InboxItem.user_id == user_id)))
 
 
 # ---------------------------------------------------------------- nobody there to act
