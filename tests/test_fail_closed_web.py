@@ -99,3 +99,17 @@ def test_failed_timers_page_lists_them_and_retries_for_admins_only(app: Flask, o
         t = s.get(Timer, tid)
         assert t is not None and (t.status, t.attempts) == ("pending", 0)
     assert f'id="timer-{tid}"' not in text(w.get("/admin/timers"))
+
+
+def test_an_extension_whose_filing_unit_is_gone_is_refused_with_the_form_kept(app: Flask, org: Org) -> None:
+    out = case_in(org, "assessed")
+    before = load_case(org, out.case_id)
+    _set_unit(org, "CB-MS", False)  # the filing cell, whom the definition says to tell of a new date
+    w = signed_in(app, "supervisor")
+    r = w.post(f"/cases/{out.case_id}/extend",
+               {"version": before.version, "working_days": "3", "reason": "Chờ kết quả giám định nội dung."})  # fmt: skip
+    assert r.status_code == 422
+    page = text(r)
+    assert "Không xác định được đơn vị gửi phản ánh" in page and "Chờ kết quả giám định nội dung." in page
+    after = load_case(org, out.case_id)
+    assert (after.deadline_at, after.version) == (before.deadline_at, before.version)
