@@ -9,8 +9,12 @@ For each claimed row, in order:
    own short transaction (no transaction is open during network I/O, so SQLite writers never
    wait behind an SMTP timeout);
 3. one transaction: the row is `sent` when nothing is pending, else its attempt is counted and it
-   waits `backoff` (1, 2, 4 ... minutes), or after `max_attempts` it is `failed` and shows on the
-   administrators' page (failures.py), from where it can be retried.
+   waits `backoff` (1, 2, 4 ... minutes), or after `max_attempts` it is `failed`, shows on the
+   administrators' page (failures.py), from where it can be retried, and raises an alert to them.
+
+A row that matches no active person fails at once (no retry brings someone); a row written
+failed because its relation had no unit resolves the relation again when retried. Claims,
+leases and backoff are the mechanism the timer sweep uses too (engine/jobs.py).
 
 A worker that dies at any point loses nothing: its lease runs out, another worker claims the
 row, and the delivery rows keep what was already sent from being sent again (a message being
