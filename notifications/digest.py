@@ -23,6 +23,7 @@ from engine.clock import LOCAL_TZ
 from engine.jobs import retry_later
 from engine.models import OutboxMessage, User
 from engine.notification_models import FAILED, PENDING, QUEUED, SENT, NotificationDelivery, NotificationDigest
+from engine.outbox import MESSAGE_FAILED, tell_admins
 from engine.uow import Runtime
 from notifications.claims import claim, renew
 from notifications.email import MailConfig, SmtpMailer, build_message
@@ -148,9 +149,15 @@ def _finish(runtime: Runtime, digest_id: int, delivery_ids: list[int], worker: s
             report.digests_sent += int(sent_email)
         else:
             report.digest_errors += 1
-            if retry_later(digest, now, error, settings.retry) and delivery_ids:
-                s.execute(update(NotificationDelivery).where(NotificationDelivery.id.in_(delivery_ids))
-                          .values(status=FAILED, last_error=error[:2000]))  # fmt: skip
+            if retry_later(digest, now, error, settings.retry):
+                if delivery_ids:
+                    s.execute(update(NotificationDelivery).where(NotificationDelivery.id.in_(delivery_ids))
+                              .values(status=FAILED, last_error=error[:2000]))  # fmt: skip
+                tell_admins(
+                    s, MESSAGE_FAILED, now, path="/admin/notifications", digest_id=digest.id,
+                    detail_vi=f"Thư tổng hợp ngày {digest.day:%d/%m/%Y} không gửi được: {digest.last_error}",
+                    detail_en=f"The digest of {digest.day:%d/%m/%Y} could not be delivered: {digest.last_error}",
+                )  # fmt: skip
         digest.claimed_by = None
         digest.lease_until = None
         uow.commit()

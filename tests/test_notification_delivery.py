@@ -266,6 +266,8 @@ def test_a_digest_that_cannot_be_sent_is_retried_and_can_fail_like_a_message(org
     with rt.read_session() as s:
         [failed] = failures.failed_digests(s)
     assert failed.attempts == FAST.max_attempts
+    [alert] = _alerts(rt)  # the administrators are told, like for a message
+    assert alert.payload["digest_id"] == failed.id and alert.recipient_role == "admin"
     server.start()
     try:
         with rt.uow() as uow:
