@@ -45,12 +45,13 @@ class RunnerLock:
         """Where the lock lives, for the log."""
         if self.engine.dialect.name == "postgresql":
             return f"advisory lock {ADVISORY_KEY} in database {self.engine.url.database}"
-        return str(self.lock_path())
+        return str(self.lock_path() or "in-memory database")
 
-    def lock_path(self) -> Path:
+    def lock_path(self) -> Path | None:
+        """`<database file>.scheduler.lock`; None for an in-memory database, which no other process can open."""
         db = self.engine.url.database
-        if not db or db == ":memory:":
-            raise RuntimeError("an in-memory SQLite database has no file to put the scheduler lock beside")
+        if not db or db == ":memory:" or db.startswith("file::memory:"):
+            return None
         return Path(db).resolve().with_name(Path(db).name + ".scheduler.lock")
 
     @property
@@ -80,6 +81,9 @@ class RunnerLock:
 
     def _acquire_file(self) -> bool:
         path = self.lock_path()
+        if path is None:
+            self._file = open(os.devnull)  # noqa: SIM115 - "held": nobody else shares this database
+            return True
         fh = open(path, "a+")  # noqa: SIM115 - held open for the life of the process
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -102,6 +106,7 @@ class RunnerLock:
                 self._conn.close()
                 self._conn = None
         if self._file is not None:
-            fcntl.flock(self._file, fcntl.LOCK_UN)
+            if self._file.name != os.devnull:
+                fcntl.flock(self._file, fcntl.LOCK_UN)
             self._file.close()
             self._file = None
