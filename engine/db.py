@@ -160,7 +160,8 @@ def add_row(session: Session, model: type[Base], **values: Any) -> None:
     object each (the unit of work's per-object cost dominated the engine's profile), they are
     written with one executemany INSERT per table just before the commit, after the ORM has
     flushed the case row itself (so on PostgreSQL the case is locked first, as the sweep does).
-    Every row of one table must carry the same keys.
+    Rows of one table may carry different keys (a column left to its default); each shape gets
+    its own executemany, since one statement binds the same parameters for every row.
     """
     session.info.setdefault(_DEFERRED, {}).setdefault(model.__table__, []).append(values)
 
@@ -183,7 +184,11 @@ def _insert_deferred_rows(session: Session) -> None:
     session.flush()
     conn = session.connection()
     for table, rows in pending.items():
-        conn.execute(_insert_for(table), rows)
+        shapes: dict[frozenset[str], list[dict[str, Any]]] = {}
+        for row in rows:
+            shapes.setdefault(frozenset(row), []).append(row)
+        for same_keys in shapes.values():
+            conn.execute(_insert_for(table), same_keys)
 
 
 @event.listens_for(Session, "after_soft_rollback")

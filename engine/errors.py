@@ -72,3 +72,22 @@ class DefinitionError(EngineError):
         self.path = path
         self.key = key
         self.problem = problem
+
+
+class Unresolvable(EngineError):
+    """Who must act or be told cannot be determined (a unit disabled, none of the required type).
+
+    The command is refused and nothing is written: a case is never left with nobody, and a
+    message never goes to a wider set of people than the definition names.
+    """
+
+    status = 422
+
+
+class NeedsConfirmation(EngineError):
+    """The command would route the case to a unit where nobody active can act on it.
+
+    Repeated with `confirm_unstaffed=True` it goes through, and the administrators are told.
+    """
+
+    status = 422

@@ -15,8 +15,10 @@ from sqlalchemy.orm import Session
 from engine.actors import Actor
 from engine.db import add_row
 from engine.history import GENESIS, event_hash
-from engine.models import Case, CaseEvent, OutboxMessage
-from engine.org import OrgChart, resolve_relation
+from engine.models import Case, CaseEvent
+from engine.org import OrgChart
+from engine.outbox import MESSAGE_FAILED, UNRESOLVED_RELATION, add_outbox_row, tell_admins
+from engine.routing import try_resolve, unresolvable
 from workflows.definition import Definition, Recipient
 
 
@@ -54,15 +56,35 @@ def notify(
     payload: dict[str, Any],
     now: datetime,
     chart: Callable[[], OrgChart],
+    *,
+    refuse_unresolved: bool = True,
 ) -> int:
-    """One outbox row per recipient (a unit and/or role, fanned out to people by the notifications worker)."""
+    """One outbox row per recipient (a unit and/or role, fanned out to people by the notifications worker).
+
+    A recipient whose relation resolves to no active unit is never widened to everyone holding
+    the role: a person's command is refused (Unresolvable, nothing written); a timer, which
+    cannot be refused, writes that row failed (listed for the administrators) and tells them;
+    retried, the worker resolves the relation again (notifications/worker.py).
+    """
     n = 0
     for r in recipients:
-        unit_id = resolve_relation(defn, r.relation, case, chart) if r.relation else None
-        add_row(
-            session, OutboxMessage, case_id=case.id, event_seq=event_seq, topic=topic,
-            recipient_unit_id=unit_id, recipient_unit_type=r.unit_type, recipient_role=r.role,
-            payload=payload, status="pending", attempts=0, next_attempt_at=now, created_at=now,
+        unit_id = try_resolve(defn, r.relation, case, chart) if r.relation else None
+        failed_because = None
+        row_payload = payload
+        if r.relation and unit_id is None:
+            if refuse_unresolved:
+                raise unresolvable(defn, r.relation)
+            err = unresolvable(defn, r.relation)
+            failed_because = err.message_en
+            # kept so that a retry resolves the relation again (once the unit is back), never widens
+            row_payload = {**payload, UNRESOLVED_RELATION: r.relation}
+            tell_admins(
+                session, MESSAGE_FAILED, now, detail_vi=err.message_vi, detail_en=err.message_en,
+                path="/admin/notifications", case_id=case.id, reference=case.reference,
+            )  # fmt: skip
+        add_outbox_row(
+            session, topic, now, row_payload, case_id=case.id, event_seq=event_seq, unit_id=unit_id,
+            unit_type=r.unit_type, role=r.role, failed_because=failed_because,
         )  # fmt: skip
         n += 1
     return n

@@ -229,6 +229,10 @@ class Timer(Base):
             sqlite_where=text("status = 'pending'"), postgresql_where=text("status = 'pending'"),
         ),
         Index("ix_timers_case_id_status", "case_id", "status"),
+        Index(
+            "ix_timers_failed", "id",
+            sqlite_where=text("status = 'failed'"), postgresql_where=text("status = 'failed'"),
+        ),
     )  # fmt: skip
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -243,6 +247,7 @@ class Timer(Base):
     lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime())  # handed back: not before this
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     fired_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     fired_event_seq: Mapped[int | None] = mapped_column(Integer)

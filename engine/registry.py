@@ -51,6 +51,20 @@ class DefinitionRegistry:
         return key in self._by_key
 
 
+def load_stored(session: Session, registry: DefinitionRegistry, name: str, version: int) -> Definition | None:
+    """The version recorded in the database (another process loaded it since this one started), now added here."""
+    if (name, version) in registry:
+        return registry.get(name, version)
+    row = session.scalars(
+        select(WorkflowDefinitionRow).where(WorkflowDefinitionRow.name == name, WorkflowDefinitionRow.version == version)
+    ).first()
+    if row is None:
+        return None
+    defn = parse_definition(row.source, f"<database: {row.name} v{row.version}>")
+    registry.add(defn)
+    return defn
+
+
 def sync_definitions(
     session: Session,
     registry: DefinitionRegistry,

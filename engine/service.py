@@ -25,9 +25,10 @@ from engine.history import GENESIS
 from engine.journal import append_event, notify
 from engine.machine import next_state
 from engine.models import Attachment, Case, OutboxMessage
-from engine.org import resolve_relation
+from engine.outbox import UNIT_UNSTAFFED, tell_admins
 from engine.records import CaseRecord
 from engine.references import next_reference
+from engine.routing import can_anyone_act, needs_confirmation, resolve_exactly, unit_name
 from engine.uow import UnitOfWork
 from engine.validation import validate
 from workflows.definition import Definition, TransitionSpec
@@ -79,6 +80,7 @@ def file_report(
     workflow: str,
     data: dict[str, Any],
     uploads: list[Upload] | None = None,
+    confirm_unstaffed: bool = False,
 ) -> Outcome:
     """A new case under the newest version of `workflow`, filed for the actor's own unit."""
     defn = uow.registry.latest(workflow)
@@ -104,7 +106,7 @@ def file_report(
         event_count=0,
         last_event_hash=GENESIS,
     )
-    seq = _apply(uow, defn, case, t, actor, cleaned, now, None, evidence)
+    seq = _apply(uow, defn, case, t, actor, cleaned, now, None, evidence, confirm_unstaffed)
     uow.commit()
     return Outcome(case.id, case.reference, case.state, case.version, seq)
 
@@ -117,8 +119,14 @@ def fire(
     data: dict[str, Any] | None = None,
     expected_version: int | None = None,
     uploads: list[Upload] | None = None,
+    confirm_unstaffed: bool = False,
 ) -> Outcome:
-    """Fire `trigger` on a case as `actor`; a stale `expected_version` changes nothing."""
+    """Fire `trigger` on a case as `actor`; a stale `expected_version` changes nothing.
+
+    A transition whose relations cannot be resolved is refused (Unresolvable); one that would
+    route the case to a unit where nobody active can act is refused (NeedsConfirmation) unless
+    `confirm_unstaffed`, and then the administrators are told.
+    """
     case, defn = _open_case(uow, case_id, actor, expected_version)
     from_state = case.state
     dest = next_state(defn, from_state, trigger)  # NotAvailable when the machine says no
@@ -131,7 +139,7 @@ def fire(
     if t.guards:
         ctx = GuardContext(defn, case, cleaned, _actor_unit_type(uow, actor), now.astimezone(LOCAL_TZ).date())
         run_guards(t.guards, ctx)
-    seq = _apply(uow, defn, case, t, actor, cleaned, now, from_state, evidence)
+    seq = _apply(uow, defn, case, t, actor, cleaned, now, from_state, evidence, confirm_unstaffed)
     uow.commit()
     return Outcome(case.id, case.reference, case.state, case.version, seq)
 
@@ -146,6 +154,7 @@ def _apply(
     now: datetime,
     from_state: str | None,
     evidence: list[Evidence],
+    confirm_unstaffed: bool = False,
 ) -> int:
     """The writes every transition shares; returns the new event's number. The caller commits
     (no flush here: the commit's single flush is the cheapest, and a conflict surfaces there)."""
@@ -159,12 +168,17 @@ def _apply(
     case.facts = {**(case.facts or {}), **{k: v for k, v in cleaned.items()}}
 
     previous_unit_id = case.assigned_unit_id
+    unstaffed: int | None = None
     if t.assign:
         if "from_field" in t.assign:
             case.assigned_unit_id = cleaned[t.assign["from_field"]]
             case.handling_unit_id = case.assigned_unit_id
         else:
-            case.assigned_unit_id = resolve_relation(defn, t.assign["relation"], case, chart)
+            case.assigned_unit_id = resolve_exactly(defn, t.assign["relation"], case, chart)
+        if case.assigned_unit_id is not None and not can_anyone_act(session, defn, t.dest, case.assigned_unit_id):
+            if not confirm_unstaffed:
+                raise needs_confirmation(unit_name(session, case.assigned_unit_id))
+            unstaffed = case.assigned_unit_id
 
     old_expiry = case.limitation_expires_on
     case.limitation_expires_on = limitation.expires_on(defn, case.facts)
@@ -211,6 +225,15 @@ def _apply(
     if moved and from_state is not None and actor.unit_id != previous_unit_id:
         _tell_the_unit_that_lost_it(session, defn, case, from_state, previous_unit_id, f"transition.{t.trigger}", seq,
                                     payload, now)  # fmt: skip
+    if unstaffed is not None:
+        name = unit_name(session, unstaffed)
+        tell_admins(
+            session, UNIT_UNSTAFFED, now, case_id=case.id, reference=case.reference, path="/admin/users",
+            detail_vi=f"Vụ việc {case.reference} đã được chuyển đến {name}, nơi chưa có ai đang hoạt động có thể xử lý; "
+                      f"đề nghị phân công người và vai trò.",
+            detail_en=f"Case {case.reference} was sent to {name}, where nobody active can act on it; "
+                      f"give someone there the role.",
+        )  # fmt: skip
     # The case row is written (and on PostgreSQL locked) before the timers of the stage left are
     # cancelled and the new stage's written: the order the sweep takes too, so a person and a
     # sweeper never deadlock. A stale version fails here, before anything else is written.

@@ -16,6 +16,12 @@ at once against one database; each timer still fires exactly once:
 A sweeper killed between the two steps leaves its rows claimed; when the lease runs out another
 takes them over. A sweeper that was merely slow finds, at step 2, that its claim was taken over,
 and fires nothing: never lost, never twice.
+
+A timer that cannot fire now is handed back to wait a backoff (engine/jobs.py, the mechanism the
+outbox uses too): its case busy or changed meanwhile, however long that lasts; an error, up to
+MAX_ATTEMPTS times, after which it is failed, listed (`presscase timers --failed`, /admin/timers)
+and the administrators are told. A case under a definition version this process has not loaded
+(another process loaded it since) has the version loaded from the database, then fires.
 """
 
 from __future__ import annotations
@@ -28,20 +34,28 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine.errors import EngineError, StaleVersion
+from engine import jobs
+from engine.errors import EngineError, NotFound, StaleVersion
+from engine.jobs import RetryPolicy
 from engine.models import PENDING, Case, Timer
+from engine.outbox import TIMER_FAILED, tell_admins
 from engine.timers import fire_timer
 from engine.uow import Runtime
+from workflows.definition import Definition
 
 log = logging.getLogger(__name__)
 
 DEFAULT_BATCH = 500
 DEFAULT_LEASE_S = 300.0
-MAX_ATTEMPTS = 5
+MAX_ATTEMPTS = 8
+# A timer handed back waits 30 s, 1, 2, 4 ... minutes, at most an hour; an error is tried
+# MAX_ATTEMPTS times (about an hour in all) before the timer is failed and the administrators told.
+RETRY = RetryPolicy(base_s=30.0, max_s=3600.0, max_attempts=MAX_ATTEMPTS)
 
 
 def default_owner() -> str:
@@ -54,44 +68,71 @@ class SweepReport:
     claimed: int = 0
     fired: int = 0
     moot: int = 0  # the case had moved on (should not happen: transitions cancel their timers)
-    released: int = 0  # handed back for a later round (a case busy, a conflict)
-    failed: int = 0  # gave up after MAX_ATTEMPTS claims
+    released: int = 0  # handed back to wait a backoff (a case busy, a conflict, an error not yet given up on)
+    failed: int = 0  # an error after MAX_ATTEMPTS claims: failed, listed, administrators told
     batches: int = 0
     errors: list[str] = field(default_factory=list)
 
 
 def claim(rt: Runtime, owner: str, now: datetime, lease: timedelta, limit: int) -> list[int]:
-    """Claim up to `limit` due timers for `owner`, oldest first; returns their ids (committed)."""
-    free = or_(Timer.claimed_by.is_(None), Timer.lease_until < now)
-    due = select(Timer.id).where(Timer.status == PENDING, Timer.due_at <= now, free).order_by(Timer.due_at).limit(limit)
-    stmt = update(Timer).values(claimed_by=owner, lease_until=now + lease, attempts=Timer.attempts + 1)
-    if rt.engine.dialect.name == "postgresql":
-        # A materialized CTE: `WHERE id IN (SELECT ... LIMIT n FOR UPDATE SKIP LOCKED)` may be
-        # re-evaluated by the planner and then claims more than n rows.
-        chosen = due.with_for_update(skip_locked=True).cte("due").prefix_with("MATERIALIZED")
-        stmt = stmt.where(Timer.id == chosen.c.id)
-    else:
-        stmt = stmt.where(Timer.id.in_(due.scalar_subquery()), Timer.status == PENDING, free)
-    stmt = stmt.returning(Timer.id).execution_options(synchronize_session=False)
+    """Claim up to `limit` due timers for `owner`, oldest first; returns their ids (committed).
+
+    A timer handed back waits until its `next_attempt_at`; the claim itself counts an attempt.
+    """
+    ready = and_(Timer.due_at <= now, or_(Timer.next_attempt_at.is_(None), Timer.next_attempt_at <= now))
     with rt.engine.begin() as conn:
-        return list(conn.execute(stmt).scalars())
+        return jobs.claim(conn, Timer, owner, now, lease, limit, ready=ready, order_by=Timer.due_at, count_attempt=True)
 
 
-def release(rt: Runtime, owner: str, ids: list[int], error: str | None = None) -> tuple[int, int]:
-    """Hand claimed timers back (or give up on those claimed too often); returns (released, failed)."""
+def release(rt: Runtime, owner: str, ids: list[int], error: str | None = None, *, give_up: bool = False) -> tuple[int, int]:
+    """Hand claimed timers back to wait a backoff; returns (released, failed).
+
+    A cause that passes by itself (a case busy, a conflict) is retried however long it lasts
+    (`give_up=False`); an error is retried up to MAX_ATTEMPTS, then the timer is failed, which
+    tells the administrators (it is listed by `presscase timers --failed` and /admin/timers).
+    """
     if not ids:
         return 0, 0
-    now = rt.clock.now()
-    mine = (Timer.id.in_(ids), Timer.claimed_by == owner, Timer.status == PENDING)
-    with rt.engine.begin() as conn:
-        failed = conn.execute(
-            update(Timer).where(*mine, Timer.attempts >= MAX_ATTEMPTS)
-            .values(status="failed", last_error=(error or "")[:2000], cancelled_at=now)
-        ).rowcount  # fmt: skip
-        released = conn.execute(
-            update(Timer).where(*mine).values(claimed_by=None, lease_until=None, last_error=error and error[:2000])
-        ).rowcount
+    released = failed = 0
+    with rt.uow() as uow:
+        s = uow.session
+        now = rt.clock.now()
+        rows = s.scalars(
+            select(Timer).where(Timer.id.in_(ids), Timer.claimed_by == owner, Timer.status == PENDING).order_by(Timer.id)
+        ).all()
+        for row in rows:
+            if jobs.retry_later(row, now, error or "", RETRY, count=False, give_up=give_up):
+                row.cancelled_at = now
+                failed += 1
+                _tell_admins_failed(s, row, now)
+            else:
+                released += 1
+        uow.commit()
     return released, failed
+
+
+def _tell_admins_failed(session: Session, timer: Timer, now: datetime) -> None:
+    reference = session.scalar(select(Case.reference).where(Case.id == timer.case_id))
+    log.warning("timer %s (%s, case %s) failed after %s attempts: %s", timer.id, timer.kind, reference,
+                timer.attempts, timer.last_error)  # fmt: skip
+    tell_admins(
+        session, TIMER_FAILED, now, case_id=timer.case_id, reference=reference, path="/admin/timers",
+        detail_vi=f"Bộ hẹn giờ «{timer.kind}» của vụ việc {reference} không thực hiện được sau {timer.attempts} lần thử: "
+                  f"{timer.last_error}. Xem và thử lại tại trang quản trị bộ hẹn giờ.",
+        detail_en=f"The {timer.kind} timer of case {reference} could not fire after {timer.attempts} attempts: "
+                  f"{timer.last_error}. See and retry it on the timers admin page.",
+        timer_id=timer.id,
+    )  # fmt: skip
+
+
+def _definitions(rt: Runtime, session: Session, cases: dict[int, Case]) -> dict[int, Definition]:
+    """Each case's definition; a version another process loaded since this one started is loaded now."""
+    out: dict[int, Definition] = {}
+    for case_id, case in cases.items():
+        defn = rt.definition(session, case.workflow_name, case.workflow_version)
+        if defn is not None:
+            out[case_id] = defn
+    return out
 
 
 def fire_claimed(
@@ -100,6 +141,8 @@ def fire_claimed(
     """Fire the claimed timers `ids` in ONE transaction; returns (fired, moot, ids to hand back).
 
     Raises on a conflict the batch cannot survive (the caller retries its timers one by one).
+    A timer whose case is locked is handed back; one whose definition version is in no registry,
+    not even the database's, raises (counted as an error, so it ends failed and visible).
     """
     pg = rt.engine.dialect.name == "postgresql"
     with rt.uow() as uow:
@@ -110,6 +153,11 @@ def fire_claimed(
         if pg:
             q = q.with_for_update(skip_locked=True)  # the case row before the timer rows: the order transitions take
         cases = {c.id: c for c in s.scalars(q)}
+        defns = _definitions(rt, s, cases)
+        missing = sorted(set(cases) - set(defns))
+        if missing:
+            c = cases[missing[0]]
+            raise NotFound(f"Workflow {c.workflow_name} version {c.workflow_version} is not loaded (case {c.reference}).")
         taken = s.execute(
             update(Timer)
             .where(Timer.id.in_(ids), Timer.claimed_by == owner, Timer.status == PENDING, Timer.case_id.in_(list(cases)))
@@ -127,8 +175,7 @@ def fire_claimed(
         moot = 0
         for row in taken:
             case = cases[row.case_id]
-            defn = rt.registry.get(case.workflow_name, case.workflow_version)
-            seq = fire_timer(s, defn, case, row, now, calendar, chart)
+            seq = fire_timer(s, defns[case.id], case, row, now, calendar, chart)
             if seq is None:
                 moot += 1
                 results.append({"id": row.id, "status": "cancelled", "fired_at": None, "cancelled_at": now})
@@ -194,7 +241,8 @@ def _one_by_one(
         except (StaleVersion, StaleDataError, IntegrityError, DBAPIError, EngineError) as exc:
             msg = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
             report.errors.append(f"timer {timer_id}: {msg}")
-            r, f2 = release(rt, owner, [timer_id], msg)
+            transient = isinstance(exc, (StaleVersion, StaleDataError, OperationalError))
+            r, f2 = release(rt, owner, [timer_id], msg, give_up=not transient)
             report.released += r
             report.failed += f2
     return fired, moot, busy

@@ -21,6 +21,7 @@ from engine.calendar import WorkingCalendar, end_of_local_day, start_of_local_da
 from engine.clock import LOCAL_TZ
 from engine.db import add_row
 from engine.deadlines import TIMER_TRIGGER_PREFIX, remaining_working_days
+from engine.jobs import FAILED
 from engine.journal import append_event, notify
 from engine.models import PENDING, Case, Timer
 from engine.org import OrgChart
@@ -207,7 +208,7 @@ def fire_timer(
             case.escalation_level = max(case.escalation_level or 0, timer.level or 0)
     recipients = _recipients(defn, case, timer)
     seq = append_event(session, case, TOPICS[timer.kind], case.state, case.state, Actor.system(), now, data)
-    notify(session, defn, case, recipients, TOPICS[timer.kind], seq, payload, now, chart)
+    notify(session, defn, case, recipients, TOPICS[timer.kind], seq, payload, now, chart, refuse_unresolved=False)
     return seq
 
 
@@ -222,16 +223,42 @@ class DueTimer:
     due_at: datetime
     claimed_by: str | None
     lease_until: datetime | None
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    last_error: str | None = None
+    failed_at: datetime | None = None
+
+
+_COLUMNS = (Timer.id, Timer.case_id, Case.reference, Timer.kind, Timer.level, Timer.state, Timer.due_at,
+            Timer.claimed_by, Timer.lease_until, Timer.attempts, Timer.next_attempt_at, Timer.last_error)  # fmt: skip
 
 
 def next_due(session: Session, limit: int = 20) -> list[DueTimer]:
     """Pending timers in due order (through the partial index): what `presscase timers` lists."""
     rows = session.execute(
-        select(Timer.id, Timer.case_id, Case.reference, Timer.kind, Timer.level, Timer.state, Timer.due_at,
-               Timer.claimed_by, Timer.lease_until)
-        .join(Case, Case.id == Timer.case_id)
-        .where(Timer.status == PENDING)
-        .order_by(Timer.due_at, Timer.id)
-        .limit(limit)
+        select(*_COLUMNS).join(Case, Case.id == Timer.case_id)
+        .where(Timer.status == PENDING).order_by(Timer.due_at, Timer.id).limit(limit)
     ).all()  # fmt: skip
     return [DueTimer(*r) for r in rows]
+
+
+def failed(session: Session, limit: int = 200) -> list[DueTimer]:
+    """Timers given up on, newest first: `presscase timers --failed` and the administrators' page."""
+    rows = session.execute(
+        select(*_COLUMNS, Timer.cancelled_at).join(Case, Case.id == Timer.case_id)
+        .where(Timer.status == FAILED).order_by(Timer.id.desc()).limit(limit)
+    ).all()  # fmt: skip
+    return [DueTimer(*r) for r in rows]
+
+
+def retry(session: Session, timer_id: int, now: datetime) -> bool:
+    """A failed timer becomes pending with fresh attempts, claimable at once; False if it was not failed.
+
+    If its case has moved on meanwhile, the sweep finds it moot and cancels it instead of firing.
+    The caller commits.
+    """
+    done = session.execute(
+        update(Timer).where(Timer.id == timer_id, Timer.status == FAILED)
+        .values(status=PENDING, attempts=0, next_attempt_at=now, claimed_by=None, lease_until=None, cancelled_at=None)
+    ).rowcount  # type: ignore[attr-defined]
+    return bool(done)

@@ -21,7 +21,8 @@ from engine.clock import Clock, SystemClock
 from engine.db import make_engine, make_sessionmaker
 from engine.errors import DefinitionError, StaleVersion
 from engine.org import OrgChart
-from engine.registry import DefinitionRegistry, sync_definitions
+from engine.registry import DefinitionRegistry, load_stored, sync_definitions
+from workflows.definition import Definition
 from workflows.loader import DEFINITIONS_DIR, load_all
 
 
@@ -57,6 +58,10 @@ class Runtime:
 
     def forget_org_chart(self) -> None:
         self._chart = None
+
+    def definition(self, session: Session, name: str, version: int) -> Definition | None:
+        """A definition version from this registry, or loaded now from the database; None if neither has it."""
+        return load_stored(session, self.registry, name, version)
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self)

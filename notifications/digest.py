@@ -20,10 +20,12 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from engine.clock import LOCAL_TZ
+from engine.jobs import retry_later
 from engine.models import OutboxMessage, User
 from engine.notification_models import FAILED, PENDING, QUEUED, SENT, NotificationDelivery, NotificationDigest
+from engine.outbox import MESSAGE_FAILED, tell_admins
 from engine.uow import Runtime
-from notifications.claims import backoff, claim, renew
+from notifications.claims import claim, renew
 from notifications.email import MailConfig, SmtpMailer, build_message
 from notifications.render import Facts, gather, message_context, render_digest
 from notifications.settings import PassReport, Settings
@@ -147,15 +149,15 @@ def _finish(runtime: Runtime, digest_id: int, delivery_ids: list[int], worker: s
             report.digests_sent += int(sent_email)
         else:
             report.digest_errors += 1
-            digest.attempts += 1
-            digest.last_error = error[:2000]
-            if digest.attempts >= settings.max_attempts:
-                digest.status = FAILED
+            if retry_later(digest, now, error, settings.retry):
                 if delivery_ids:
                     s.execute(update(NotificationDelivery).where(NotificationDelivery.id.in_(delivery_ids))
                               .values(status=FAILED, last_error=error[:2000]))  # fmt: skip
-            else:
-                digest.next_attempt_at = now + backoff(digest.attempts, settings.backoff_base_s, settings.backoff_max_s)
+                tell_admins(
+                    s, MESSAGE_FAILED, now, path="/admin/notifications", digest_id=digest.id,
+                    detail_vi=f"Thư tổng hợp ngày {digest.day:%d/%m/%Y} không gửi được: {digest.last_error}",
+                    detail_en=f"The digest of {digest.day:%d/%m/%Y} could not be delivered: {digest.last_error}",
+                )  # fmt: skip
         digest.claimed_by = None
         digest.lease_until = None
         uow.commit()

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from engine.models import Case, OutboxMessage, User
 from engine.notification_models import FAILED, PENDING, QUEUED, NotificationDelivery, NotificationDigest
+from engine.outbox import MESSAGE_FAILED, is_alert, tell_admins
 from engine.uow import UnitOfWork
 
 
@@ -116,3 +117,19 @@ def retry_all(uow: UnitOfWork, now: datetime) -> int:
     for outbox_id in ids:
         n += retry_row(uow, outbox_id, now)
     return n
+
+
+def tell_admins_row_failed(session: Session, row: OutboxMessage, now: datetime) -> None:
+    """A message given up on is announced to the administrators, in the same transaction.
+
+    An alert that fails itself announces nothing (it would never end); it stays on the page.
+    """
+    if is_alert(row.topic):
+        return
+    ref = (row.payload or {}).get("reference") or ""
+    tell_admins(
+        session, MESSAGE_FAILED, now, case_id=row.case_id, reference=ref or None, path="/admin/notifications",
+        detail_vi=f"Thông báo «{row.topic}» {ref} không gửi được: {row.last_error}",
+        detail_en=f"The message {row.topic} {ref} could not be delivered: {row.last_error}",
+        outbox_id=row.id,
+    )  # fmt: skip

@@ -18,8 +18,9 @@ from engine.models import OutboxMessage, Unit, User, UserRole
 def people_for(session: Session, row: OutboxMessage, exclude_user_id: int | None = None) -> list[User]:
     """Active users in active units matching every part of the row's spec, in id order.
 
-    A spec with no unit, unit type or user (a role alone: the definition named no relation, or
-    the relation had no unit for this case) means everyone holding the role.
+    A spec with a role alone means everyone holding the role: only when the definition (or an
+    alert to the administrators) names no relation. A relation that resolves to no unit never
+    gets here: the engine refuses the command, or writes the row failed (engine/journal.py).
     """
     if (row.recipient_unit_id, row.recipient_unit_type, row.recipient_role, row.recipient_user_id) == (None,) * 4:
         return []
@@ -40,3 +41,8 @@ def people_for(session: Session, row: OutboxMessage, exclude_user_id: int | None
     if exclude_user_id is not None:
         q = q.where(User.id != exclude_user_id)
     return list(session.scalars(q).unique())
+
+
+def nobody_reached(session: Session, row: OutboxMessage) -> bool:
+    """True when no active person at all matches the row (not merely the person who acted)."""
+    return not people_for(session, row)

@@ -48,6 +48,13 @@ TIMER_TITLES: dict[str, tuple[str, str]] = {
 }
 EXTENDED_TITLE = ("Gia hạn thời hạn xử lý", "Deadline extended")
 
+# Alerts to the administrators (engine/outbox.py): their words; the detail travels in the payload.
+ADMIN_TITLES: dict[str, tuple[str, str]] = {
+    "timer_failed": ("Bộ hẹn giờ không thực hiện được", "A timer could not fire"),
+    "message_failed": ("Thông báo không gửi được", "A message could not be delivered"),
+    "unit_unstaffed": ("Vụ việc chuyển đến đơn vị chưa có người xử lý", "Case sent to a unit with nobody to act"),
+}
+
 _env = Environment(
     loader=FileSystemLoader(str(TEMPLATES)),
     autoescape=select_autoescape(["html"]),
@@ -199,8 +206,8 @@ def message_context(facts: Facts, user: User, url: str) -> dict[str, Any]:
         title = t.label(lang) if t else facts.topic_name
         if payload.get("from_state") and payload["from_state"] in defn.states:
             from_state = defn.states[payload["from_state"]].label(lang)
-    elif facts.topic_kind == "timer":
-        vi_en = TIMER_TITLES.get(facts.topic_name)
+    elif facts.topic_kind in ("timer", "admin"):
+        vi_en = (TIMER_TITLES if facts.topic_kind == "timer" else ADMIN_TITLES).get(facts.topic_name)
         title = (vi_en[0] if lang == "vi" else vi_en[1]) if vi_en else facts.topic_name
     elif row.topic == "deadline.extended":
         title = EXTENDED_TITLE[0 if lang == "vi" else 1]
@@ -212,6 +219,8 @@ def message_context(facts: Facts, user: User, url: str) -> dict[str, Any]:
     actions: list[str] = []
     if case is not None and defn is not None and state_id and not terminal and now_in is None:
         actions = [t.label(lang) for t in defn.transitions_from(state_id) if policy.may_fire(t, case, actor)]
+    if facts.topic_kind == "admin":
+        actions = []
     if actions:
         expect = "act"
     elif facts.topic_kind == "timer" and not terminal and now_in is None:
@@ -236,7 +245,8 @@ def message_context(facts: Facts, user: User, url: str) -> dict[str, Any]:
         "workflow": defn.label(lang) if defn else payload.get("workflow", ""),
         "title": title,
         "kind": facts.topic_name if facts.topic_kind == "timer" else (
-            "extended" if row.topic == "deadline.extended" else "transition"),
+            "admin" if facts.topic_kind == "admin" else "extended" if row.topic == "deadline.extended" else "transition"),
+        "detail": payload.get("detail_vi" if lang == "vi" else "detail_en") if facts.topic_kind == "admin" else None,
         "level": payload.get("level"),
         "from_state": from_state,
         "state": state_spec.label(lang) if state_spec else (state_id or ""),
@@ -249,7 +259,8 @@ def message_context(facts: Facts, user: User, url: str) -> dict[str, Any]:
         "now_in": now_in,
         "working_days_left": payload.get("working_days_left"),
         "expires_on": local_date(payload.get("expires_on"), lang),
-        "link": f"{url}/cases/{case.id}" if case is not None else url,
+        "link": (f"{url}{payload['path']}" if facts.topic_kind == "admin" and payload.get("path")
+                 else f"{url}/cases/{case.id}" if case is not None else url),
         "reason": payload.get("reason") if row.topic == "deadline.extended" else None,
         "previous_deadline": local_date(payload.get("previous_deadline"), lang) if row.topic == "deadline.extended" else None,
         "moved_from": facts.unit_names.get(from_unit) if from_unit is not None else None,

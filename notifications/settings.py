@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from datetime import timedelta
 
+from engine.jobs import RetryPolicy
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -29,6 +31,10 @@ class Settings:
     @property
     def lease(self) -> timedelta:
         return timedelta(seconds=self.lease_s)
+
+    @property
+    def retry(self) -> RetryPolicy:
+        return RetryPolicy(self.backoff_base_s, self.backoff_max_s, self.max_attempts)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:

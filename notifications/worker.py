@@ -9,8 +9,12 @@ For each claimed row, in order:
    own short transaction (no transaction is open during network I/O, so SQLite writers never
    wait behind an SMTP timeout);
 3. one transaction: the row is `sent` when nothing is pending, else its attempt is counted and it
-   waits `backoff` (1, 2, 4 ... minutes), or after `max_attempts` it is `failed` and shows on the
-   administrators' page (failures.py), from where it can be retried.
+   waits `backoff` (1, 2, 4 ... minutes), or after `max_attempts` it is `failed`, shows on the
+   administrators' page (failures.py), from where it can be retried, and raises an alert to them.
+
+A row that matches no active person fails at once (no retry brings someone); a row written
+failed because its relation had no unit resolves the relation again when retried. Claims,
+leases and backoff are the mechanism the timer sweep uses too (engine/jobs.py).
 
 A worker that dies at any point loses nothing: its lease runs out, another worker claims the
 row, and the delivery rows keep what was already sent from being sent again (a message being
@@ -21,10 +25,13 @@ writes a case: a failed email changes nothing but its own rows (invariant 8).
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from email.message import EmailMessage
 
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
 
+from engine.jobs import retry_later
 from engine.models import OutboxMessage, User
 from engine.notification_models import (
     DIGEST,
@@ -38,11 +45,14 @@ from engine.notification_models import (
     InboxItem,
     NotificationDelivery,
 )
-from engine.uow import Runtime
+from engine.outbox import UNRESOLVED_RELATION
+from engine.routing import try_resolve
+from engine.uow import Runtime, UnitOfWork
 from notifications import digest, inbox, preferences
-from notifications.claims import backoff, claim, renew
+from notifications.claims import claim, renew
 from notifications.email import MailConfig, SmtpMailer, build_message
-from notifications.recipients import people_for
+from notifications.failures import tell_admins_row_failed
+from notifications.recipients import nobody_reached, people_for
 from notifications.render import Rendered, base_url, gather, message_context, render_message
 from notifications.settings import PassReport, Settings, worker_name
 
@@ -128,7 +138,20 @@ def _fan_out(runtime: Runtime, row_id: int, mail: MailConfig, worker: str, setti
         row = s.get(OutboxMessage, row_id)
         assert row is not None
         facts = gather(s, runtime.registry, row)
+        unresolved = (row.payload or {}).get(UNRESOLVED_RELATION)
+        if unresolved and row.recipient_unit_id is None:
+            # A row written failed because its relation had no unit, now retried: resolve it again.
+            # Still none: nobody is told (never everyone holding the role), and the row fails again.
+            unit_id = None
+            if facts.case is not None and facts.defn is not None:
+                unit_id = try_resolve(facts.defn, unresolved, facts.case, lambda: runtime.org_chart(s))
+            if unit_id is None:
+                return _fail_now(s, row, f"relation {unresolved} resolves to no active unit", report, now, uow)
+            row.recipient_unit_id = unit_id
         people = people_for(s, row, exclude_user_id=facts.actor_id)
+        if not people and nobody_reached(s, row):
+            # Nobody active matches the recipient: failed and shown at once (no retry brings someone).
+            return _fail_now(s, row, "no active person matches this recipient", report, now, uow)
         have_inbox = set(s.scalars(select(InboxItem.user_id).where(InboxItem.outbox_id == row_id)))
         have_email = set(s.scalars(select(NotificationDelivery.user_id).where(
             NotificationDelivery.outbox_id == row_id, NotificationDelivery.channel == EMAIL)))  # fmt: skip
@@ -150,6 +173,19 @@ def _fan_out(runtime: Runtime, row_id: int, mail: MailConfig, worker: str, setti
             ))  # fmt: skip
         uow.commit()
     return rendered
+
+
+def _fail_now(s: Session, row: OutboxMessage, error: str, report: PassReport, now: datetime, uow: UnitOfWork) -> None:
+    """A row no retry can help until an administrator acts: failed at once, listed, and announced.
+
+    Returns None, as `_fan_out` does for a row that is no longer this worker's: nothing to send."""
+    row.status = FAILED
+    row.last_error = error
+    row.claimed_by = row.lease_until = None
+    report.rows_failed += 1
+    tell_admins_row_failed(s, row, now)
+    uow.commit()
+    return None
 
 
 def _compose_pending(runtime: Runtime, row_id: int, mail: MailConfig, url: str,
@@ -208,19 +244,15 @@ def _finish(runtime: Runtime, row_id: int, worker: str, settings: Settings, erro
             row.sent_at = now
             row.last_error = None
             report.rows_sent += 1
+        elif retry_later(row, now, error or f"{unsent} deliveries not sent", settings.retry):
+            s.execute(update(NotificationDelivery)
+                      .where(NotificationDelivery.outbox_id == row_id, NotificationDelivery.status == PENDING)
+                      .values(status=FAILED))  # fmt: skip
+            report.rows_failed += 1
+            log.warning("outbox row %s failed after %s attempts: %s", row_id, row.attempts, row.last_error)
+            tell_admins_row_failed(s, row, now)
         else:
-            row.attempts += 1
-            row.last_error = (error or f"{unsent} deliveries not sent")[:2000]
-            if row.attempts >= settings.max_attempts:
-                row.status = FAILED
-                s.execute(update(NotificationDelivery)
-                          .where(NotificationDelivery.outbox_id == row_id, NotificationDelivery.status == PENDING)
-                          .values(status=FAILED))  # fmt: skip
-                report.rows_failed += 1
-                log.warning("outbox row %s failed after %s attempts: %s", row_id, row.attempts, row.last_error)
-            else:
-                row.next_attempt_at = now + backoff(row.attempts, settings.backoff_base_s, settings.backoff_max_s)
-                report.rows_retrying += 1
+            report.rows_retrying += 1
         row.claimed_by = None
         row.lease_until = None
         uow.commit()

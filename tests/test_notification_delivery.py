@@ -71,6 +71,16 @@ def test_smtp_down_then_up_the_message_arrives_once_after_the_backoff_and_the_ca
     assert _row_of(rt, out.case_id, "transition.file").status == SENT
 
 
+def _alerts(rt):
+    with rt.read_session() as s:
+        return list(s.scalars(select(OutboxMessage).where(OutboxMessage.topic == "admin.message_failed")))
+
+
+def _failed(rt):
+    with rt.read_session() as s:
+        return list(s.scalars(select(OutboxMessage).where(OutboxMessage.status == FAILED)))
+
+
 def test_backoff_doubles_then_the_row_fails_is_listed_for_admins_and_a_retry_delivers_it(org, rt, clock):
     give_addresses(org)
     server = SmtpServer()
@@ -80,12 +90,17 @@ def test_backoff_doubles_then_the_row_fails_is_listed_for_admins_and_a_retry_del
         before = clock.now()
         deliver(rt, server)
         with rt.read_session() as s:
-            nxt = s.scalar(select(OutboxMessage.next_attempt_at).where(OutboxMessage.status == "pending").limit(1))
+            nxt = s.scalar(select(OutboxMessage.next_attempt_at).where(
+                OutboxMessage.status == "pending", OutboxMessage.topic.not_like("admin.%")).limit(1))  # fmt: skip
         if nxt is not None:
             waits.append((nxt - before).total_seconds())
             clock.set(nxt)
     assert waits == [60, 120, 240]
     assert count(rt, OutboxMessage, OutboxMessage.status == FAILED) == 3
+    # each failure is announced to the administrators, through the outbox like any message
+    alerts = _alerts(rt)
+    assert len(alerts) == 3 and {a.recipient_role for a in alerts} == {"admin"}
+    assert {a.payload["outbox_id"] for a in alerts} == {r.id for r in _failed(rt)}
     assert load_case(org, out.case_id).state == "assessed"
 
     with rt.read_session() as s:
@@ -96,7 +111,7 @@ def test_backoff_doubles_then_the_row_fails_is_listed_for_admins_and_a_retry_del
     assert sorted(d.address for r in assess for d in r.deliveries) == [address("handler"), address("reporter")]
 
     clock.advance(days=1)
-    assert deliver(rt, server).rows_claimed == 0  # failed rows are not retried by themselves
+    assert deliver(rt, server).rows_claimed == len(alerts)  # only the alerts: failed rows are not retried by themselves
     server.start()
     try:
         with rt.uow() as uow:
@@ -251,6 +266,8 @@ def test_a_digest_that_cannot_be_sent_is_retried_and_can_fail_like_a_message(org
     with rt.read_session() as s:
         [failed] = failures.failed_digests(s)
     assert failed.attempts == FAST.max_attempts
+    [alert] = _alerts(rt)  # the administrators are told, like for a message
+    assert alert.payload["digest_id"] == failed.id and alert.recipient_role == "admin"
     server.start()
     try:
         with rt.uow() as uow:

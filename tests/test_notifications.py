@@ -12,8 +12,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from engine import service
+from engine.errors import NeedsConfirmation
 from engine.models import Case, OutboxMessage
-from engine.notification_models import EMAIL, SENT, InboxItem, NotificationDelivery
+from engine.notification_models import EMAIL, FAILED, SENT, InboxItem, NotificationDelivery
 from engine.sweep import sweep
 from notifications.email import MailConfig
 from tests.notify_support import (
@@ -28,7 +30,7 @@ from tests.notify_support import (
     running_smtp,
     set_user,
 )
-from tests.support import case_in, file, fire, load_case
+from tests.support import REPORT, case_in, file, fire, load_case
 
 SECRET_NAME = "Lò Thị Kín Danh"
 DATE = re.compile(r"\d{2}/\d{2}/\d{4}")
@@ -198,13 +200,21 @@ def test_people_without_an_address_or_who_turned_email_off_get_the_inbox_only(or
 
 
 def test_inactive_users_are_not_told(org, rt, smtp):
+    """The only assessor disabled: filing asks for confirmation; confirmed, nobody else is told, the admins are."""
     give_addresses(org)
     set_user(org, "assessor", active=False)
-    file(org)
+    with pytest.raises(NeedsConfirmation), rt.uow() as uow:
+        service.file_report(uow, org.actor("reporter"), "press_violation", dict(REPORT))
+    with rt.uow() as uow:
+        service.file_report(uow, org.actor("reporter"), "press_violation", dict(REPORT), confirm_unstaffed=True)
     deliver(rt, smtp)
-    assert smtp.mailbox.received == []
+    assert {to for m in smtp.mailbox.received for to in m.rcpt_tos} == {address("admin")}
+    assert any(m.subject.startswith("[Quản trị]") for m in smtp.mailbox.received)
     with rt.read_session() as s:
-        assert s.scalars(select(InboxItem)).all() == []
+        assert [i.user_id for i in s.scalars(select(InboxItem))] == [org.actor("admin").user_id] * 2
+        rows = {r.topic: r for r in s.scalars(select(OutboxMessage))}
+    assert rows["transition.file"].status == FAILED and "no active person" in rows["transition.file"].last_error
+    assert {"admin.unit_unstaffed", "admin.message_failed"} <= set(rows)
 
 
 def _rows(rt, case_id):

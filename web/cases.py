@@ -20,7 +20,7 @@ from werkzeug.routing import BaseConverter, IntegerConverter, ValidationError
 from werkzeug.wrappers import Response
 
 from engine import policy, service
-from engine.errors import InvalidData, NotAvailable, NotFound, StaleVersion
+from engine.errors import EngineError, InvalidData, NeedsConfirmation, NotAvailable, NotFound, StaleVersion, Unresolvable
 from engine.guards import FINE_FIELD, fine_ceiling_words
 from engine.machine import mermaid
 from engine.models import Attachment, Unit
@@ -28,7 +28,7 @@ from engine.queries import LostCase, case_view, load_visible_case, lost_by_unit
 from web import register as public_register
 from web.access import current_actor, runtime
 from web.badges import badge_for, status_of
-from web.forms import EVIDENCE_FIELD, data_from_request, evidence_field, fields_for, uploads_from_request
+from web.forms import CONFIRM_UNSTAFFED, EVIDENCE_FIELD, data_from_request, evidence_field, fields_for, uploads_from_request
 from web.i18n import lang
 from web.present import Item, days_left, items_for, open_question, report_facts, timeline, unit_names
 from workflows.definition import Definition, TransitionSpec
@@ -118,7 +118,8 @@ def _transition_for_form(defn: Definition, state: str, trigger: str, allowed: li
 
 def _form_page(case_id: int, trigger: str, values: dict[str, object] | None = None,
                errors: dict[str, str] | None = None, version: int | None = None,
-               preview: dict[str, object] | None = None, conflict: dict[str, Any] | None = None) -> tuple[str, int]:
+               preview: dict[str, object] | None = None, conflict: dict[str, Any] | None = None,
+               refusal: EngineError | None = None) -> tuple[str, int]:
     rt = runtime()
     with rt.read_session() as s:
         cv = case_view(s, rt.registry, current_actor(), case_id=case_id)
@@ -139,8 +140,10 @@ def _form_page(case_id: int, trigger: str, values: dict[str, object] | None = No
             "dest_label": cv.definition.states[t.dest].label(lang()),
             "previewable": t.trigger in public_register.PREVIEW_TRIGGERS, "preview": preview,
             "question": question, "conflict": conflict,
+            "refusal": refusal.message(lang()) if refusal else None,
+            "confirm_unstaffed": isinstance(refusal, NeedsConfirmation),
         }  # fmt: skip
-        return render_template("cases/act.html", **ctx), (422 if errors else 200)
+        return render_template("cases/act.html", **ctx), (422 if errors or refusal else 200)
 
 
 def _posted_version() -> int:
@@ -177,11 +180,16 @@ def act(case_id: int, trigger: str) -> Response | tuple[str, int]:
         return _form_page(case_id, trigger, data, errors, version, preview=shown)
     try:
         with rt.uow() as uow:
-            out = service.fire(uow, case_id, trigger, actor, data, expected_version=version, uploads=uploads_from_request())
+            out = service.fire(uow, case_id, trigger, actor, data, expected_version=version, uploads=uploads_from_request(),
+                               confirm_unstaffed=request.form.get(CONFIRM_UNSTAFFED) == "1")  # fmt: skip
     except (StaleVersion, NotAvailable) as err:
         return _typed_back(case_id, trigger, spec, data, err.message(lang()))
     except InvalidData as err:
         return _form_page(case_id, trigger, data, err.field_messages(lang()), version)
+    except (Unresolvable, NeedsConfirmation) as err:
+        # Refused, nothing written: the form comes back with what was typed, the reason, and
+        # (for a unit where nobody can act) the box that confirms sending it there anyway.
+        return _form_page(case_id, trigger, data, None, version, refusal=err)
     state = defn.states[out.state].label(lang())
     flash(_("Đã thực hiện «%(action)s». Trạng thái mới: %(state)s.", action=spec.label(lang()), state=state), "success")
     return redirect(url_for("cases.show", case_id=case_id))

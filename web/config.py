@@ -58,6 +58,8 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "SQLITE_SYNCHRONOUS": env.get("PRESSCASE_SQLITE_SYNCHRONOUS", "FULL"),
         "SCHEDULER_INTERVAL_S": int(env.get("PRESSCASE_SWEEP_INTERVAL", "30")),
         "NOTIFY_INTERVAL_S": int(env.get("PRESSCASE_NOTIFY_INTERVAL", "30")),
+        # A `presscase scheduler` without its database's scheduler lock tries again this often (standby).
+        "SCHEDULER_STANDBY_S": float(env.get("PRESSCASE_SCHEDULER_STANDBY", "30")),
         "RUN_SCHEDULER_IN_WEB": env.get("PRESSCASE_WEB_SCHEDULER", "").lower() in ("1", "true", "yes"),
         # Links in the feed, the JSON and emails: from configuration, never from the request's Host header.
         "BASE_URL": base_url(),

@@ -12,7 +12,7 @@ from flask_login import login_required
 from werkzeug.wrappers import Response
 
 from engine import policy, service
-from engine.errors import InvalidData, NotAvailable, StaleVersion
+from engine.errors import InvalidData, NotAvailable, StaleVersion, Unresolvable
 from engine.queries import load_visible_case
 from web.access import current_actor, runtime
 from web.cases import _page, _posted_version
@@ -32,7 +32,8 @@ def _fields(max_days: int, values: dict[str, str], errors: dict[str, str]) -> li
     ]  # fmt: skip
 
 
-def _form(case_id: int, values: dict[str, str], errors: dict[str, str], version: int | None = None) -> tuple[str, int]:
+def _form(case_id: int, values: dict[str, str], errors: dict[str, str], version: int | None = None,
+          refusal: str | None = None) -> tuple[str, int]:  # fmt: skip
     rt = runtime()
     with rt.read_session() as s:
         case, defn = load_visible_case(s, rt.registry, current_actor(), case_id=case_id)
@@ -41,9 +42,9 @@ def _form(case_id: int, values: dict[str, str], errors: dict[str, str], version:
         ctx = {
             "case": case, "fields": _fields(defn.extension.max_working_days, values, errors),
             "version": version if version is not None else case.version,
-            "state_label": defn.states[case.state].label(lang()),
+            "state_label": defn.states[case.state].label(lang()), "refusal": refusal, "confirm_unstaffed": False,
         }  # fmt: skip
-        return render_template("cases/extend.html", **ctx), (422 if errors else 200)
+        return render_template("cases/extend.html", **ctx), (422 if errors or refusal else 200)
 
 
 @bp.route("/<id:case_id>/extend", methods=["GET", "POST"])
@@ -63,5 +64,7 @@ def extend(case_id: int) -> Response | tuple[str, int]:
         return _page(case_id, conflict=err.message(lang()), status=409)
     except InvalidData as err:
         return _form(case_id, values, err.field_messages(lang()), version)
+    except Unresolvable as err:  # someone the definition says must be told has no unit: nothing written
+        return _form(case_id, values, {}, version, refusal=err.message(lang()))
     flash(_("Đã gia hạn xử lý vụ việc."), "success")
     return redirect(url_for("cases.show", case_id=case_id))

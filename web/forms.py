@@ -28,6 +28,9 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 EVIDENCE_FIELD = "evidence"
 
 
+# The box a person ticks to send a case to a unit where nobody can act yet (engine.errors.NeedsConfirmation).
+CONFIRM_UNSTAFFED = "confirm_unstaffed"
+
 def clean_text(value: str | None, limit: int = 100_000) -> str:
     """NFC (so Vietnamese letters compare equal however typed), no control characters (PostgreSQL refuses NUL)."""
     if not value:

@@ -47,6 +47,7 @@ def navigation() -> dict[str, object]:
         items.append(("dashboard.index", _("Thống kê, báo cáo")))
     if has_any_role(admin_roles()):
         items += [("admin.units", pgettext("menu", "Đơn vị")), ("admin.users", _("Người dùng")),
-                  ("admin.workflows", _("Quy trình")), ("inbox.failed", _("Thông báo gửi lỗi"))]  # fmt: skip
+                  ("admin.workflows", _("Quy trình")), ("inbox.failed", _("Thông báo gửi lỗi")),
+                  ("failed_timers.index", _("Bộ hẹn giờ lỗi"))]  # fmt: skip
     items.append(("inbox.index", _("Hộp thư")))
     return {"nav": items}

@@ -6,11 +6,20 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from engine import policy, service
-from engine.errors import InvalidData
+from engine.errors import EngineError, InvalidData, NeedsConfirmation, Unresolvable
 from engine.queries import WorklistFilter, visible_cases
 from web.access import current_actor, filing_roles, roles_required, runtime
 from web.badges import badge_for
-from web.forms import EVIDENCE_FIELD, arg_int, arg_text, data_from_request, evidence_field, fields_for, uploads_from_request
+from web.forms import (
+    CONFIRM_UNSTAFFED,
+    EVIDENCE_FIELD,
+    arg_int,
+    arg_text,
+    data_from_request,
+    evidence_field,
+    fields_for,
+    uploads_from_request,
+)
 from web.i18n import lang
 from web.present import reporter_words
 from workflows.definition import Definition
@@ -39,22 +48,27 @@ def new() -> Response | str | tuple[str, int]:
     rt = runtime()
     errors: dict[str, str] = {}
     values: dict[str, object] = {}
+    refusal: EngineError | None = None
     if request.method == "POST":
         values = data_from_request(t)
         try:
             with rt.uow() as uow:
-                out = service.file_report(uow, current_actor(), defn.name, values, uploads_from_request())
+                out = service.file_report(uow, current_actor(), defn.name, values, uploads_from_request(),
+                                          confirm_unstaffed=request.form.get(CONFIRM_UNSTAFFED) == "1")  # fmt: skip
         except InvalidData as err:
             errors = err.field_messages(lang())
+        except (Unresolvable, NeedsConfirmation) as err:
+            refusal = err  # nothing written; the form comes back as typed, with the reason
         else:
             # the case page says the reference prominently (?filed=1), so no second flash message
             return redirect(url_for("cases.show", case_id=out.case_id, filed=1))
     with rt.read_session() as s:
         fields = fields_for(s, defn, t, values, errors)
     evidence = evidence_field(errors.get(EVIDENCE_FIELD))
-    status = 422 if errors else 200
+    status = 422 if errors or refusal else 200
     return render_template("reports/new.html", defn=defn, choices=choices, fields=fields, evidence=evidence,
-                           errors=errors), status  # fmt: skip
+                           errors=errors, refusal=refusal.message(lang()) if refusal else None,
+                           confirm_unstaffed=isinstance(refusal, NeedsConfirmation)), status  # fmt: skip
 
 
 @bp.route("")

@@ -13,13 +13,12 @@ each commit, so a failed email never touches a case).
 from __future__ import annotations
 
 import atexit
-import fcntl
 import logging
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import click
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -29,6 +28,7 @@ from flask import Flask
 
 from engine.sweep import sweep
 from notifications.worker import deliver_pending
+from web.runner_lock import RunnerLock
 
 log = logging.getLogger(__name__)
 
@@ -91,12 +91,23 @@ def _now_utc() -> Any:
 
 
 def run_blocking(app: Flask) -> None:
-    """`presscase scheduler`: run until interrupted."""
+    """`presscase scheduler`: run until interrupted, once this process holds its database's scheduler lock.
+
+    Without the lock it waits as a standby, trying again every SCHEDULER_STANDBY_S seconds (the
+    holder may die), and says so in its log.
+    """
+    standby_s = float(app.config.get("SCHEDULER_STANDBY_S") or 30.0)
+    lock = runner_lock(app)
+    if not lock.acquire():
+        log.warning("another process runs the scheduler for this database (%s); waiting as a standby", lock.where)
+        while not lock.acquire():
+            time.sleep(standby_s)
+    log.info("scheduler started for this database (%s)", lock.where)
     build_scheduler(app, BlockingScheduler).start()
 
 
 _in_process: BackgroundScheduler | None = None
-_lock_file: IO[str] | None = None
+_lock: RunnerLock | None = None
 
 
 def _in_serving_process() -> bool:
@@ -114,7 +125,7 @@ def should_start_in_process(app: Flask) -> bool:
     A serving process is a WSGI server's worker or `presscase run` (in debug, only the reloader's
     child). Every other command builds the app too: with PRESSCASE_WEB_SCHEDULER set in the
     environment, `presscase db upgrade` would otherwise sweep a schema it is still creating, and a
-    short `presscase user add` would take the machine's scheduler lock from the web server.
+    short `presscase user add` would take the database's scheduler lock from the web server.
     """
     if app.testing or app.config.get("TESTING") or not app.config.get("RUN_SCHEDULER_IN_WEB"):
         return False
@@ -123,23 +134,12 @@ def should_start_in_process(app: Flask) -> bool:
     return not app.debug or os.environ.get("WERKZEUG_RUN_MAIN") == "true"
 
 
-def _take_machine_lock(app: Flask) -> bool:
-    """One in-web scheduler per instance folder: several web workers on one machine start only one."""
-    global _lock_file
-    path = Path(app.instance_path) / "scheduler.lock"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fh = open(path, "a+")  # noqa: SIM115 - held open for the life of the process
-    try:
-        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        fh.close()
-        return False
-    fh.seek(0)
-    fh.truncate()
-    fh.write(str(os.getpid()))
-    fh.flush()
-    _lock_file = fh
-    return True
+def runner_lock(app: Flask) -> RunnerLock:
+    """This process's claim on its database's one scheduler (web/runner_lock.py)."""
+    global _lock
+    if _lock is None or _lock.engine is not app.extensions["presscase"].engine:
+        _lock = RunnerLock(app.extensions["presscase"].engine)
+    return _lock
 
 
 def start_in_process(app: Flask) -> BackgroundScheduler | None:
@@ -147,12 +147,13 @@ def start_in_process(app: Flask) -> BackgroundScheduler | None:
     global _in_process
     if _in_process is not None or not should_start_in_process(app):
         return None
-    if not _take_machine_lock(app):
-        log.info("another process on this machine runs the in-web scheduler; not starting a second")
+    lock = runner_lock(app)
+    if not lock.acquire():
+        log.warning("scheduler not started in this process: another process runs it for this database (%s)", lock.where)
         return None
     scheduler = build_scheduler(app, BackgroundScheduler)
     scheduler.start()
     _in_process = scheduler
     atexit.register(lambda: scheduler.shutdown(wait=False))
-    log.info("in-process scheduler started: sweep every %ss", JOBS[0].interval(app))
+    log.info("in-process scheduler started for this database (%s): sweep every %ss", lock.where, JOBS[0].interval(app))
     return scheduler

@@ -17,7 +17,7 @@ from alembic import op
 import engine.db
 
 revision = '0003'
-down_revision = '0002'
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from engine import timers
 from engine.clock import LOCAL_TZ
 from engine.sweep import DEFAULT_BATCH, DEFAULT_LEASE_S, sweep
-from engine.timers import next_due
 from web.cli.common import engine_errors, runtime
 
 
@@ -19,6 +21,8 @@ def scheduler_command() -> None:
     from web.scheduler import JOBS, run_blocking
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if not logging.getLogger().handlers:  # a long-running process: its log says whether it holds the lock
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     click.echo("scheduler: " + ", ".join(f"{j.name} every {j.interval(app):g}s" for j in JOBS) + " (Ctrl-C stops)")
     run_blocking(app)
 
@@ -40,19 +44,37 @@ def sweep_command(once: bool, batch_size: int, lease_s: float) -> None:
 
 @click.command("timers")
 @click.option("--limit", default=20, show_default=True)
+@click.option("--failed", "show_failed", is_flag=True, help="list the timers given up on (retry: /admin/timers or --retry)")
+@click.option("--retry", "retry_id", type=int, default=None, help="make the failed timer with this id pending again")
 @with_appcontext
-def timers_command(limit: int) -> None:
-    """List the pending timers that fall due next (local time, Asia/Ho_Chi_Minh)."""
+def timers_command(limit: int, show_failed: bool, retry_id: int | None) -> None:
+    """List the pending timers that fall due next (local time, Asia/Ho_Chi_Minh), or the failed ones."""
     rt = runtime()
     now = rt.clock.now()
+    if retry_id is not None:
+        with rt.uow() as uow:
+            ok = timers.retry(uow.session, retry_id, now)
+            uow.commit()
+        if not ok:
+            raise click.ClickException(f"timer {retry_id} is not failed")
+        click.echo(f"timer {retry_id} will fire at the next sweep")
+        return
     with rt.read_session() as s:
-        rows = next_due(s, limit)
+        rows = timers.failed(s, limit) if show_failed else timers.next_due(s, limit)
     if not rows:
-        click.echo("no pending timers")
+        click.echo("no failed timers" if show_failed else "no pending timers")
         return
     for r in rows:
         due = r.due_at.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
-        flag = "DUE " if r.due_at <= now else "    "
         kind = r.kind + (f" {r.level}" if r.level is not None else "")
+        if show_failed:
+            click.echo(f"#{r.id:<6} {due}  {r.reference:<16} {kind:<22} {r.state or '(case)':<14} "
+                       f"{r.attempts} attempts: {r.last_error or ''}")  # fmt: skip
+            continue
+        flag = "DUE " if r.due_at <= now else "    "
         claim = f"  claimed by {r.claimed_by}" if r.claimed_by else ""
-        click.echo(f"{flag}{due}  {r.reference:<16} {kind:<22} {r.state or '(case)':<14}{claim}")
+        retry = ""
+        if r.next_attempt_at is not None and r.next_attempt_at > now:
+            at = r.next_attempt_at.astimezone(LOCAL_TZ).strftime("%H:%M:%S")
+            retry = f"  retry at {at} (attempt {r.attempts}: {r.last_error or ''})"
+        click.echo(f"{flag}{due}  {r.reference:<16} {kind:<22} {r.state or '(case)':<14}{claim}{retry}")
