@@ -20,6 +20,7 @@ from engine.errors import InvalidData, NotAvailable, NotFound, NotPermitted, Sta
 from engine.evidence import Evidence, Upload, check_uploads
 from engine.guards import GuardContext, run_guards
 from engine.history import GENESIS
+from engine.history_check import ASSIGNED_KEY
 from engine.journal import append_event, notify
 from engine.machine import next_state
 from engine.models import Attachment, Case
@@ -179,6 +180,8 @@ def _apply(
             case.state_entered_at = now
 
     event_data: dict[str, Any] = dict(cleaned)
+    if t.assign:  # chained with the event, so `audit verify` can check the case row's unit against it
+        event_data[ASSIGNED_KEY] = case.assigned_unit_id
     if evidence:
         event_data["evidence"] = [
             {**e.describe(), "received_at": now.isoformat()} for e in evidence

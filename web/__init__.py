@@ -15,6 +15,7 @@ from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import inspect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from engine.audit_key import derive_audit_key
 from engine.errors import DefinitionError
 from engine.uow import Runtime
 from web import config
@@ -38,7 +39,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     runtime = test_config.get("RUNTIME") if test_config else None
     if runtime is None:
-        runtime = Runtime.from_url(app.config["DATABASE_URL"], synchronous=app.config["SQLITE_SYNCHRONOUS"])
+        runtime = Runtime.from_url(app.config["DATABASE_URL"], synchronous=app.config["SQLITE_SYNCHRONOUS"],
+                                   audit_key=derive_audit_key(app.config["SECRET_KEY"]))
     app.extensions["presscase"] = runtime
     _load_definitions_if_migrated(runtime)
 
@@ -95,7 +97,9 @@ def _load_definitions_if_migrated(runtime: Runtime) -> None:
     app starts on the recorded version and says so in the log (and `presscase workflow load`
     names the file and key), rather than refusing to start at all.
     """
-    if inspect(runtime.engine).has_table("workflow_definitions"):
+    tables = inspect(runtime.engine)
+    # Loading records each new version in the audit log (engine.audit_log): wait for its table too.
+    if tables.has_table("workflow_definitions") and tables.has_table("audit_head"):
         refused: list[DefinitionError] = []
         runtime.load_definitions(refused=refused)
         for err in refused:

@@ -56,7 +56,7 @@ class Item:
 def items_for(defn: Definition, t: TransitionSpec | None, data: dict[str, Any], units: dict[int, str]) -> list[Item]:
     """The data an event carried, in the transition's field order; unknown keys last, raw."""
     out: list[Item] = []
-    seen = {"evidence"}
+    seen = {"evidence", "assigned_unit"}  # the unit a transition assigned: engine bookkeeping, not form data
     if t is not None:
         for f in t.fields:
             seen.add(f.name)
