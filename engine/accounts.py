@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from engine import audit_log
+from engine.audit_log import Operator
 from engine.errors import InvalidData, NotFound
 from engine.models import Unit, User
 from engine.passwords import MIN_LENGTH, hash_password, verify_password
@@ -23,11 +25,15 @@ def _user_by_id(uow: UnitOfWork, user_id: int) -> User:
     return user
 
 
-def set_unit(uow: UnitOfWork, user_id: int, unit_id: int) -> User:
+def set_unit(uow: UnitOfWork, user_id: int, unit_id: int, *, by: Operator | None = None) -> User:
     user = _user_by_id(uow, user_id)
-    if uow.session.scalar(select(Unit.id).where(Unit.id == unit_id, Unit.active.is_(True))) is None:
+    code = uow.session.scalar(select(Unit.code).where(Unit.id == unit_id, Unit.active.is_(True)))
+    if code is None:
         raise InvalidData({"unit": ("Không tìm thấy đơn vị.", "No such unit.")})
-    user.unit_id = unit_id
+    if user.unit_id != unit_id:
+        before = uow.session.scalar(select(Unit.code).where(Unit.id == user.unit_id))
+        user.unit_id = unit_id
+        audit_log.record(uow.session, by, "user.unit", user.username, {"from": before, "to": code}, uow.clock.now())
     uow.commit()
     return user
 
@@ -48,6 +54,8 @@ def change_own_password(uow: UnitOfWork, user_id: int, current: str, new: str) -
     if errors:
         raise InvalidData(errors)
     user.password_hash = hash_password(new)
+    audit_log.record(uow.session, Operator.web(user.id, user.username), "user.password_change", user.username, {},
+                     uow.clock.now())  # fmt: skip
     uow.commit()
     return user
 

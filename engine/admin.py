@@ -1,4 +1,8 @@
-"""Commands that administer the organisation: units and users."""
+"""Commands that administer the organisation: units and users.
+
+Each records what it changed in the audit log (engine.audit_log) in its own transaction, with
+`by`, the operator who asked (the web's signed-in admin, or the CLI's shell account).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,8 @@ from collections.abc import Iterable
 
 from sqlalchemy import select
 
+from engine import audit_log
+from engine.audit_log import Operator
 from engine.errors import InvalidData, NotFound
 from engine.models import Unit, User, UserRole
 from engine.passwords import MIN_LENGTH, hash_password
@@ -28,7 +34,7 @@ USERNAME_RE = re.compile(r"^[a-z0-9_.-]{3,80}$")
 
 
 def add_unit(
-    uow: UnitOfWork, code: str, name: str, unit_type: str, parent_code: str | None = None
+    uow: UnitOfWork, code: str, name: str, unit_type: str, parent_code: str | None = None, *, by: Operator | None = None
 ) -> Unit:
     errors = {}
     code = code.strip()
@@ -49,6 +55,8 @@ def add_unit(
         raise InvalidData(errors)
     unit = Unit(code=code, name=name.strip(), type=unit_type, parent_id=parent_id, active=True)
     uow.session.add(unit)
+    audit_log.record(uow.session, by, "unit.create", code, {"name": unit.name, "type": unit_type, "parent": parent_code},
+                     uow.clock.now())  # fmt: skip
     uow.commit()
     uow.runtime.forget_org_chart()
     return unit
@@ -71,6 +79,7 @@ def add_user(
     *,
     email: str | None = None,
     language: str = "vi",
+    by: Operator | None = None,
 ) -> User:
     errors = {}
     username = username.strip().lower()
@@ -113,6 +122,8 @@ def add_user(
         role_rows=[UserRole(role=r) for r in roles],
     )
     uow.session.add(user)
+    audit_log.record(uow.session, by, "user.create", username,
+                     {"unit": unit_code, "roles": roles, "language": language}, uow.clock.now())
     uow.commit()
     return user
 
@@ -124,28 +135,35 @@ def _user(uow: UnitOfWork, username: str) -> User:
     return user
 
 
-def set_active(uow: UnitOfWork, username: str, active: bool) -> User:
+def set_active(uow: UnitOfWork, username: str, active: bool, *, by: Operator | None = None) -> User:
     user = _user(uow, username)
-    user.active = active
+    if user.active != active:
+        user.active = active
+        audit_log.record(uow.session, by, "user.enable" if active else "user.disable", user.username, {},
+                         uow.clock.now())
     uow.commit()
     return user
 
 
-def set_password(uow: UnitOfWork, username: str, password: str) -> User:
+def set_password(uow: UnitOfWork, username: str, password: str, *, by: Operator | None = None) -> User:
     if len(password) < MIN_LENGTH:
         raise InvalidData({"password": (f"Mật khẩu tối thiểu {MIN_LENGTH} ký tự.", f"At least {MIN_LENGTH} characters.")})
     user = _user(uow, username)
     user.password_hash = hash_password(password)
+    audit_log.record(uow.session, by, "user.password_reset", user.username, {}, uow.clock.now())
     uow.commit()
     return user
 
 
-def set_roles(uow: UnitOfWork, username: str, roles: Iterable[str]) -> User:
+def set_roles(uow: UnitOfWork, username: str, roles: Iterable[str], *, by: Operator | None = None) -> User:
     user = _user(uow, username)
     roles = sorted(set(roles))
     unknown = [r for r in roles if r not in known_roles(uow)]
     if unknown or not roles:
         raise InvalidData({"roles": (f"Vai trò không hợp lệ: {', '.join(unknown)}.", f"Unknown roles: {', '.join(unknown)}.")})
-    user.role_rows = [UserRole(role=r) for r in roles]
+    before = sorted(user.roles)
+    if before != roles:
+        user.role_rows = [UserRole(role=r) for r in roles]
+        audit_log.record(uow.session, by, "user.roles", user.username, {"from": before, "to": roles}, uow.clock.now())
     uow.commit()
     return user

@@ -13,8 +13,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from engine import deadlines, limitation, policy, records, timers
+from engine import audit_log, deadlines, limitation, policy, records, timers
 from engine.actors import Actor
+from engine.audit_log import Operator
 from engine.clock import LOCAL_TZ
 from engine.errors import InvalidData, NotAvailable, NotFound, NotPermitted, StaleVersion
 from engine.evidence import Evidence, Upload, check_uploads
@@ -268,6 +269,8 @@ def extend_deadline(
         "reason": reason,
     }
     notify(session, defn, case, ext.notify, "deadline.extended", seq, payload, now, uow.org_chart)
+    audit_log.record(session, Operator(actor.user_id, actor.name or "?"), "case.deadline_extended", case.reference,
+                     {"event": seq, "working_days": working_days, "deadline": data["deadline"]}, now)  # fmt: skip
     records.save(session, case)  # the case row first, then its timers: the sweep's lock order
     timers.cancel_pending(session, case.id, now, stage=True)
     timers.schedule_stage(session, case, seq, now, uow.calendar)

@@ -46,6 +46,6 @@ def navigation() -> dict[str, object]:
         items.append(("dashboard.index", _("Thống kê, báo cáo")))
     if has_any_role(admin_roles()):
         items += [("admin.units", _("Đơn vị")), ("admin.users", _("Người dùng")), ("admin.workflows", _("Quy trình")),
-                  ("inbox.failed", _("Thông báo gửi lỗi"))]  # fmt: skip
+                  ("inbox.failed", _("Thông báo gửi lỗi")), ("audit.index", _("Nhật ký quản trị"))]  # fmt: skip
     items.append(("inbox.index", _("Hộp thư")))
     return {"nav": items}
