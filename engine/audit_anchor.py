@@ -84,10 +84,14 @@ def load_anchor(path: Path, key: bytes) -> Anchor:
                   (int(raw["audit_log"][0]), str(raw["audit_log"][1])))  # fmt: skip
 
 
+def anchor_time(anchor: Anchor) -> str:
+    return anchor.created_at[:16].replace("T", " ") + " UTC"
+
+
 def check_anchor(session: Session, anchor: Anchor, batch: int = 500) -> list[ChainProblem]:
     """What the database lost or changed since the anchor was written, one problem per case."""
     out: list[ChainProblem] = []
-    since = f"since the anchor of {anchor.created_at[:19]}"
+    since = f"since the anchor of {anchor_time(anchor)}"
     for lo in range(0, len(anchor.chains), batch):
         part = anchor.chains[lo : lo + batch]
         ids = dict(session.execute(select(Case.reference, Case.id).where(Case.reference.in_([r for r, _, _ in part]))).all())

@@ -161,18 +161,20 @@ def check_attachments(session: Session, case: Case, events: list[CaseEvent]) -> 
                            .where(Attachment.case_id == case.id).order_by(Attachment.id)).all()  # fmt: skip
     for _id, seq, filename, sha, _size, content in rows:
         actual = hashlib.sha256(content or b"").hexdigest()
-        if actual != sha:
-            out.append(ChainProblem(case.id, case.reference, seq,
-                                    f"attachment '{filename}': its bytes hash to {actual[:12]}…, not the recorded "
-                                    f"SHA-256 {sha[:12]}… (the file was changed)"))  # fmt: skip
         entries = recorded.get(seq, [])
-        match = next((e for e in entries if e.get("filename") == filename and e.get("sha256") == actual), None)
-        if match is not None:
-            entries.remove(match)
-        elif actual == sha:
-            out.append(ChainProblem(case.id, case.reference, seq,
-                                    f"attachment '{filename}' is not among the evidence the event recorded "
-                                    f"(it was added or replaced)"))  # fmt: skip
+        entry = next((e for e in entries if e.get("filename") == filename), None)
+        if entry is not None:
+            entries.remove(entry)
+        what = None
+        if actual != sha:
+            what = f"its bytes hash to {actual[:12]}…, not the recorded SHA-256 {sha[:12]}… (the file was changed)"
+        elif entry is None:
+            what = "it is not among the evidence the event recorded (it was added or replaced)"
+        elif entry.get("sha256") != actual:
+            what = (f"its bytes and recorded hash {actual[:12]}… differ from the SHA-256 its event recorded "
+                    f"{str(entry.get('sha256'))[:12]}… (it was replaced)")  # fmt: skip
+        if what:
+            out.append(ChainProblem(case.id, case.reference, seq, f"attachment '{filename}': {what}"))
     for seq, entries in sorted(recorded.items()):
         for e in entries:
             out.append(ChainProblem(case.id, case.reference, seq,

@@ -9,7 +9,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from engine import audit_log
-from engine.audit_anchor import AnchorError, load_anchor, make_anchor, write_anchor
+from engine.audit_anchor import AnchorError, anchor_time, load_anchor, make_anchor, write_anchor
 from engine.audit_key import key_id
 from engine.audit_models import AuditEvent
 from engine.audit_verify import verify_database
@@ -44,7 +44,7 @@ def audit_verify(anchor_path: Path | None) -> None:
         click.echo(f"PROBLEM {p.line()}")
     summary = f"checked {report.cases} cases, {report.events} events and the audit log"
     if anchor is not None:
-        summary += f" against the anchor of {anchor.created_at[:19]}"
+        summary += f" against the anchor of {anchor_time(anchor)}"
     click.echo(f"{summary}: {'no problems' if not report.problems else f'{len(report.problems)} problems'}")
     if report.problems:
         raise SystemExit(1)
