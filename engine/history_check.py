@@ -183,7 +183,8 @@ def check_attachments(session: Session, case: Case, events: list[CaseEvent]) -> 
 
 
 def check_cases(
-    session: Session, registry: DefinitionRegistry, calendar: WorkingCalendar, case: Case, events: list[CaseEvent]
+    session: Session, registry: DefinitionRegistry, calendar: WorkingCalendar, case: Case, events: list[CaseEvent],
+    has_attachments: bool = True,
 ) -> list[ChainProblem]:
     """The row and attachment checks for one case whose chain verified."""
     try:
@@ -191,4 +192,7 @@ def check_cases(
     except EngineError:
         return [ChainProblem(case.id, case.reference, None,
                              f"its workflow {case.workflow_name} v{case.workflow_version} is not loaded")]
-    return check_row(defn, calendar, case, events) + check_attachments(session, case, events)
+    out = check_row(defn, calendar, case, events)
+    if has_attachments or any(ev.data.get("evidence") for ev in events):
+        out += check_attachments(session, case, events)
+    return out
