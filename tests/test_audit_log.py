@@ -67,7 +67,7 @@ def test_every_web_admin_change_is_recorded_with_who_did_it(app: Flask, org: Org
         assert set(s.scalars(select(AuditEvent.actor_id).where(AuditEvent.seq > start))) == {admin_id}
 
     page = text(w.get("/admin/audit"))
-    assert "Nhật ký quản trị" in page and "Khóa tài khoản" in page and "Đổi vai trò" in page
+    assert "Nhật ký quản trị" in page and "Đã khóa tài khoản" in page and "Đã đổi vai trò" in page
     assert "Admin" in page and "web:admin" in page and "from: handler; to: assessor, handler" in page
     assert signed_in(app, "supervisor").get("/admin/audit").status_code == 403
 

@@ -26,20 +26,20 @@ def operator() -> Operator:
 
 def action_labels() -> dict[str, str]:
     return {
-        "unit.create": _("Tạo đơn vị"),
-        "user.create": _("Tạo tài khoản"),
-        "user.disable": _("Khóa tài khoản"),
-        "user.enable": _("Mở khóa tài khoản"),
-        "user.roles": _("Đổi vai trò"),
-        "user.unit": _("Chuyển đơn vị"),
-        "user.password_reset": _("Đặt lại mật khẩu"),
-        "user.password_change": _("Tự đổi mật khẩu"),
-        "workflow.load": _("Nạp quy trình"),
-        "case.deadline_extended": _("Gia hạn xử lý"),
-        "notification.retry": _("Gửi lại thông báo"),
-        "digest.retry": _("Gửi lại bản tin tổng hợp"),
-        "timer.retry": _("Chạy lại hẹn giờ"),
-        "audit.rekey": _("Ký lại chuỗi băm bằng khóa"),
+        "unit.create": _("Đã tạo đơn vị"),
+        "user.create": _("Đã tạo tài khoản"),
+        "user.disable": _("Đã khóa tài khoản"),
+        "user.enable": _("Đã mở khóa tài khoản"),
+        "user.roles": _("Đã đổi vai trò"),
+        "user.unit": _("Đã chuyển đơn vị"),
+        "user.password_reset": _("Đã đặt lại mật khẩu"),
+        "user.password_change": _("Người dùng tự đổi mật khẩu"),
+        "workflow.load": _("Đã nạp quy trình"),
+        "case.deadline_extended": _("Đã gia hạn xử lý"),
+        "notification.retry": _("Đã gửi lại thông báo"),
+        "digest.retry": _("Đã gửi lại bản tin tổng hợp"),
+        "timer.retry": _("Đã chạy lại hẹn giờ"),
+        "audit.rekey": _("Đã ký lại chuỗi băm bằng khóa"),
     }
 
 
