@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine import limitation
 from engine.calendar import WorkingCalendar
 from engine.clock import LOCAL_TZ
 from engine.deadlines import EXTEND_TRIGGER, TIMER_TRIGGER_PREFIX, recompute_deadline
@@ -96,6 +97,7 @@ def check_row(
         bad(None, f"the case row's assigned unit is {case.assigned_unit_id} but the history assigned {assigned}")
     if h_known and case.handling_unit_id != handling:
         bad(None, f"the case row's handling unit is {case.handling_unit_id} but the history assigned {handling}")
+    out.extend(_facts_problems(defn, case, events))
     try:
         deadline, info = recompute_deadline(events, defn, calendar)
     except (AssertionError, KeyError, ValueError, EngineError) as err:
@@ -112,6 +114,37 @@ def check_row(
             note = f"; the working-day calendar changed since ({recorded} -> {info.get('calendar')})"
         bad(source if isinstance(source, int) and source > 0 else None,
             f"the case row's deadline is {_when(case.deadline_at)} but the history gives {_when(deadline)}{note}")
+    return out
+
+
+def _facts_problems(defn: Definition, case: Case, events: list[CaseEvent]) -> list[ChainProblem]:
+    """The facts, the promoted columns (kind, severity, subject) and the limitation date, replayed as `_apply` sets them."""
+    facts: dict[str, Any] = {}
+    promoted: dict[str, Any] = {}
+    for ev in events:
+        if _system(ev.trigger):
+            continue
+        data = {k: v for k, v in ev.data.items() if k not in ("evidence", ASSIGNED_KEY)}
+        for column, names in defn.index.items():
+            for name in names:
+                if data.get(name) not in (None, ""):
+                    promoted[column] = str(data[name])[:300]
+        facts.update(data)
+    out: list[ChainProblem] = []
+    changed = sorted(k for k in set(facts) | set(case.facts or {}) if facts.get(k) != (case.facts or {}).get(k))
+    if changed:
+        out.append(ChainProblem(case.id, case.reference, None,
+                                f"the case row's facts differ from the history in: {', '.join(changed)}"))
+    for column in sorted(defn.index):
+        if getattr(case, column, None) != promoted.get(column):
+            out.append(ChainProblem(case.id, case.reference, None,
+                                    f"the case row's {column} is {getattr(case, column, None)!r} but the history "
+                                    f"gives {promoted.get(column)!r}"))  # fmt: skip
+    expected = limitation.expires_on(defn, facts)
+    if case.limitation_expires_on != expected:
+        out.append(ChainProblem(case.id, case.reference, None,
+                                f"the case row's limitation date is {case.limitation_expires_on} but the history "
+                                f"gives {expected}"))  # fmt: skip
     return out
 
 

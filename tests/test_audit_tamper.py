@@ -213,6 +213,22 @@ def test_an_assigned_unit_changed_directly(cli, world):
                                       f"{org.units['CA']} but the history assigned ")
 
 
+def test_facts_and_subject_changed_directly(cli, world):
+    org = world.org
+    sql(org, "UPDATE cases SET subject = :s WHERE id = :c", s="Trang khác", c=world.handled.case_id)
+    stored = scalar(org, "SELECT facts FROM cases WHERE id = :c", c=world.resumed.case_id)
+    facts = json.dumps({**(stored if isinstance(stored, dict) else json.loads(str(stored))),
+                        "description": "Nội dung đã sửa."}, ensure_ascii=False)  # fmt: skip
+    sql(org, "UPDATE cases SET facts = :f WHERE id = :c", f=facts, c=world.resumed.case_id)
+    code, lines = verify(cli)
+    assert code == 1
+    assert lines == [
+        f"PROBLEM {world.handled.reference}: the case row's subject is 'Trang khác' but the history gives "
+        f"'Trang Facebook \"Phong Thổ 24h\"'",
+        f"PROBLEM {world.resumed.reference}: the case row's facts differ from the history in: description",
+    ]
+
+
 def _rewrite_chain(org: Org, case_id: int, key: bytes | None) -> None:
     """Change event 2's data and recompute every hash after it, as a writer would: with a guessed key, or plain SHA-256."""
     with Session(org.rt.engine) as s:
@@ -222,7 +238,10 @@ def _rewrite_chain(org: Org, case_id: int, key: bytes | None) -> None:
                 ev.data = {**ev.data, "assessment_note": "Không có dấu hiệu vi phạm."}
             ev.prev_hash = prev
             ev.hash = prev = legacy_hash_of(ev) if key is None else hash_of(key, ev)
-        s.execute(update(Case).where(Case.id == case_id).values(last_event_hash=prev))
+        case = s.get(Case, case_id)
+        assert case is not None
+        facts = {**case.facts, "assessment_note": "Không có dấu hiệu vi phạm."}  # and the row made to match
+        s.execute(update(Case).where(Case.id == case_id).values(last_event_hash=prev, facts=facts))
         s.commit()
 
 
