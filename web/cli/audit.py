@@ -42,6 +42,10 @@ def audit_verify(anchor_path: Path | None) -> None:
         report = verify_database(s, rt.registry, rt.calendar, anchor)
     for p in report.problems:
         click.echo(f"PROBLEM {p.line()}")
+    changed_first = sum(1 for p in report.problems if p.seq == 1 and p.problem.startswith("content was changed"))
+    if report.cases and changed_first == report.cases:
+        click.echo(f"hint: every chain fails at its first event; is {key_id(rt.audit_key)} (this installation's audit "
+                   f"key id) the key the database was written with? See PRESSCASE_AUDIT_KEY.", err=True)  # fmt: skip
     summary = f"checked {report.cases} cases, {report.events} events and the audit log"
     if anchor is not None:
         summary += f" against the anchor of {anchor_time(anchor)}"
