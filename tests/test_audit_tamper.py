@@ -346,3 +346,17 @@ def test_an_edited_anchor_is_refused(cli, world, tmp_path):
     code, lines = verify(cli, "--anchor", str(path))
     assert code == 1
     assert the_only(lines) == f"PROBLEM anchor: {path} was changed after it was signed (its signature does not match)"
+
+
+def test_verifying_with_another_key_names_every_chain_and_says_why(world, db_url, clock):
+    other = Runtime.from_url(db_url, clock=clock, audit_key=b"the key of another installation")
+    other.load_definitions()
+    try:
+        r = create_app({"TESTING": True, "RUNTIME": other, "DATABASE_URL": db_url}).test_cli_runner().invoke(
+            args=["audit", "verify"])
+    finally:
+        other.engine.dispose()
+    assert r.exit_code == 1
+    assert sum(1 for line in r.output.splitlines() if line.startswith("PROBLEM PA-") and " event 1: content was changed"
+               in line) == 5
+    assert "hint: every chain fails at its first event" in r.output
