@@ -42,7 +42,8 @@ def audit_verify(anchor_path: Path | None) -> None:
         report = verify_database(s, rt.registry, rt.calendar, anchor)
     for p in report.problems:
         click.echo(f"PROBLEM {p.line()}")
-    changed_first = sum(1 for p in report.problems if p.seq == 1 and p.problem.startswith("content was changed"))
+    changed_first = sum(1 for p in report.problems
+                        if p.case_id is not None and p.seq == 1 and p.problem.startswith("content was changed"))
     if report.cases and changed_first == report.cases:
         click.echo(f"hint: every chain fails at its first event; is {key_id(rt.audit_key)} (this installation's audit "
                    f"key id) the key the database was written with? See PRESSCASE_AUDIT_KEY.", err=True)  # fmt: skip
