@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 from engine import audit_log
 from engine.audit_anchor import Anchor, check_anchor
 from engine.calendar import WorkingCalendar
-from engine.history import ChainProblem, check_chain, events_of, session_key
+from engine.history import ChainProblem, case_batches, check_chain, events_of, session_key
 from engine.history_check import check_cases, reference_gaps
-from engine.models import Attachment, Case
+from engine.models import Attachment
 from engine.registry import DefinitionRegistry
 
 
@@ -34,11 +34,7 @@ def verify_database(
 ) -> AuditReport:
     key = session_key(session)
     report = AuditReport()
-    last_id = 0
-    while True:
-        cases = session.scalars(select(Case).where(Case.id > last_id).order_by(Case.id).limit(batch)).all()
-        if not cases:
-            break
+    for cases in case_batches(session, batch):
         with_files = set(session.scalars(select(Attachment.case_id).where(Attachment.case_id.in_([c.id for c in cases]))
                                          .distinct()))  # one query per batch, not per case  # fmt: skip
         for case in cases:
@@ -50,8 +46,6 @@ def verify_database(
                 report.problems.append(broken)  # the row checks would only repeat the break
                 continue
             report.problems.extend(check_cases(session, registry, calendar, case, events, case.id in with_files))
-        last_id = cases[-1].id
-        session.expunge_all()
     anchored = check_anchor(session, anchor) if anchor is not None else []
     said = {(p.reference, p.seq) for p in anchored}
     # A deleted case is a gap in its series and, when anchored, a missing chain: say it once, as the anchor does.

@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -152,22 +153,30 @@ def verify_case(session: Session, case: Case) -> ChainProblem | None:
     return check_chain(session_key(session), case, events_of(session, case.id))
 
 
+def case_batches(session: Session, batch: int = 500) -> Iterator[list[Case]]:
+    """Every case in id order, `batch` at a time; each batch's changes are flushed and its objects
+    let go before the next is read, so walking a million cases holds one batch in memory."""
+    last_id = 0
+    while True:
+        cases = list(session.scalars(select(Case).where(Case.id > last_id).order_by(Case.id).limit(batch)))
+        if not cases:
+            return
+        yield cases
+        last_id = cases[-1].id
+        session.flush()
+        session.expunge_all()
+
+
 def verify_all(session: Session, batch: int = 500) -> tuple[int, list[ChainProblem]]:
     """Walk every case's chain; returns how many were checked and the problems found."""
     problems: list[ChainProblem] = []
     checked = 0
-    last_id = 0
-    while True:
-        cases = session.scalars(select(Case).where(Case.id > last_id).order_by(Case.id).limit(batch)).all()
-        if not cases:
-            break
+    for cases in case_batches(session, batch):
         for case in cases:
             checked += 1
             problem = verify_case(session, case)
             if problem:
                 problems.append(problem)
-        last_id = cases[-1].id
-        session.expunge_all()
     return checked, problems
 
 
@@ -181,11 +190,7 @@ def rekey_legacy(session: Session, batch: int = 200) -> tuple[int, list[str]]:
     key = session_key(session)
     done = 0
     refused: list[str] = []
-    last_id = 0
-    while True:
-        cases = session.scalars(select(Case).where(Case.id > last_id).order_by(Case.id).limit(batch)).all()
-        if not cases:
-            break
+    for cases in case_batches(session, batch):
         for case in cases:
             events = events_of(session, case.id)
             if not events or check_chain(key, case, events) is None:
@@ -201,8 +206,6 @@ def rekey_legacy(session: Session, batch: int = 200) -> tuple[int, list[str]]:
             session.execute(update(Case).where(Case.id == case.id).values(last_event_hash=prev)
                             .execution_options(synchronize_session=False))  # fmt: skip
             done += 1
-        last_id = cases[-1].id
-        session.flush()
     return done, refused
 
 
