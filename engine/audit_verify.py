@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from engine import audit_log
 from engine.audit_anchor import Anchor, check_anchor
 from engine.calendar import WorkingCalendar
-from engine.history import ChainProblem, case_batches, check_chain, events_of, session_key
+from engine.history import ChainProblem, case_batches, check_chain, events_by_case, session_key
 from engine.history_check import check_cases, reference_gaps
 from engine.models import Attachment
 from engine.registry import DefinitionRegistry
@@ -37,9 +37,10 @@ def verify_database(
     for cases in case_batches(session, batch):
         with_files = set(session.scalars(select(Attachment.case_id).where(Attachment.case_id.in_([c.id for c in cases]))
                                          .distinct()))  # one query per batch, not per case  # fmt: skip
+        histories = events_by_case(session, [c.id for c in cases])
         for case in cases:
             report.cases += 1
-            events = events_of(session, case.id)
+            events = histories[case.id]
             report.events += len(events)
             broken = check_chain(key, case, events)
             if broken is not None:

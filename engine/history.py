@@ -148,6 +148,15 @@ def events_of(session: Session, case_id: int) -> list[CaseEvent]:
     return list(session.scalars(select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.seq)))
 
 
+def events_by_case(session: Session, case_ids: list[int]) -> dict[int, list[CaseEvent]]:
+    """The histories of many cases in one query (a walk over every case reads them a batch at a time)."""
+    out: dict[int, list[CaseEvent]] = {cid: [] for cid in case_ids}
+    for ev in session.scalars(select(CaseEvent).where(CaseEvent.case_id.in_(case_ids))
+                              .order_by(CaseEvent.case_id, CaseEvent.seq)):  # fmt: skip
+        out[ev.case_id].append(ev)
+    return out
+
+
 def verify_case(session: Session, case: Case) -> ChainProblem | None:
     """The first bad event of one case, or None when its chain is whole."""
     return check_chain(session_key(session), case, events_of(session, case.id))
