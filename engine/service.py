@@ -269,10 +269,11 @@ def extend_deadline(
         "reason": reason,
     }
     notify(session, defn, case, ext.notify, "deadline.extended", seq, payload, now, uow.org_chart)
-    audit_log.record(session, Operator(actor.user_id, actor.name or "?"), "case.deadline_extended", case.reference,
-                     {"event": seq, "working_days": working_days, "deadline": data["deadline"]}, now)  # fmt: skip
     records.save(session, case)  # the case row first, then its timers: the sweep's lock order
     timers.cancel_pending(session, case.id, now, stage=True)
     timers.schedule_stage(session, case, seq, now, uow.calendar)
+    # Last, so the audit log's head row is locked after the case row, never before it.
+    audit_log.record(session, Operator(actor.user_id, actor.name or "?"), "case.deadline_extended", case.reference,
+                     {"event": seq, "working_days": working_days, "deadline": data["deadline"]}, now)  # fmt: skip
     uow.commit()
     return Outcome(case.id, case.reference, case.state, case.version, seq)
