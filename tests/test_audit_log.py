@@ -178,3 +178,32 @@ def test_db_upgrade_re_signs_once(rt, org: Org, monkeypatch: pytest.MonkeyPatch)
     _unkey(org, out.case_id)  # a writer downgrading a chain afterwards gains nothing from the next upgrade
     assert "re-signed" not in runner.invoke(args=["db", "upgrade"]).output
     assert f"PROBLEM {out.reference} event 1: carries an unkeyed" in runner.invoke(args=["audit", "verify"]).output
+
+
+def test_concurrent_administrators_keep_one_unbroken_chain(org: Org) -> None:
+    """Writers queue on the log's head row: no number is taken twice and the chain verifies."""
+    import threading
+
+    from engine import admin
+    from engine.audit_log import Operator, verify_log
+
+    start = last_seq(org)
+    errors: list[BaseException] = []
+
+    def add_units(n: int) -> None:
+        try:
+            for i in range(3):
+                with org.rt.uow() as uow:
+                    admin.add_unit(uow, f"T{n}-{i}", f"Đơn vị {n}-{i}", "party_cell", "HU", by=Operator.cli())
+        except BaseException as err:  # noqa: BLE001 - reported by the assertion below
+            errors.append(err)
+
+    threads = [threading.Thread(target=add_units, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert sorted(subject for _, _, subject, _ in log(org, start)) == sorted(f"T{n}-{i}" for n in range(4) for i in range(3))
+    with org.rt.read_session() as s:
+        assert verify_log(s) == []
