@@ -2,7 +2,7 @@
 
 The chain (engine.history) proves the events were not changed; these checks prove the case
 row was not changed behind them: its state, version, assigned unit and deadline are replayed
-from the events with the engine's own code (`deadlines.recompute_deadline`), references are
+from the events with the engine's own code (`deadlines.replay_stage`), references are
 sequential per prefix and year so a deleted case leaves a gap, and every attachment's bytes are
 re-hashed against the SHA-256 its event recorded.
 """
@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from engine import limitation
 from engine.calendar import WorkingCalendar
 from engine.clock import LOCAL_TZ
-from engine.deadlines import EXTEND_TRIGGER, TIMER_TRIGGER_PREFIX, recompute_deadline
+from engine.deadlines import EXTEND_TRIGGER, TIMER_TRIGGER_PREFIX, replay_stage
 from engine.errors import EngineError
 from engine.history import ChainProblem
 from engine.models import Attachment, Case, CaseEvent, ReferenceCounter
@@ -99,10 +99,12 @@ def check_row(
         bad(None, f"the case row's handling unit is {case.handling_unit_id} but the history assigned {handling}")
     out.extend(_facts_problems(defn, case, events))
     try:
-        deadline, info = recompute_deadline(events, defn, calendar)
+        deadline, info, level = replay_stage(events, defn, calendar)
     except (AssertionError, KeyError, ValueError, EngineError) as err:
         bad(None, f"its deadline cannot be replayed from the history ({err or type(err).__name__})")
         return out
+    if (case.escalation_level or 0) != level:
+        bad(None, f"the case row's escalation level is {case.escalation_level} but the history gives {level}")
     if case.deadline_at != deadline:
         source = (info or {}).get("started_by_event")
         exts = (info or {}).get("extensions") or []

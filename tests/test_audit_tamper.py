@@ -202,6 +202,14 @@ def test_a_deadline_changed_directly(cli, world):
                            f"but the history gives 2026-"), line
 
 
+def test_an_escalation_level_changed_directly(cli, world):
+    sql(world.org, "UPDATE cases SET escalation_level = 0 WHERE id = :c", c=world.extended.case_id)  # "nobody was told"
+    code, lines = verify(cli)
+    assert code == 1
+    assert the_only(lines) == (f"PROBLEM {world.extended.reference}: the case row's escalation level is 0 but the "
+                               f"history gives 2")
+
+
 def test_an_assigned_unit_changed_directly(cli, world):
     org = world.org
     sql(org, "UPDATE cases SET assigned_unit_id = :u WHERE id = :c", u=org.units["CA"], c=world.resumed.case_id)
