@@ -97,6 +97,14 @@ def check_row(
         bad(None, f"the case row's assigned unit is {case.assigned_unit_id} but the history assigned {assigned}")
     if h_known and case.handling_unit_id != handling:
         bad(None, f"the case row's handling unit is {case.handling_unit_id} but the history assigned {handling}")
+    first = events[0]
+    flag = defn.confidentiality.get("flag_field")
+    filed = {"filing unit": (case.filing_unit_id, first.actor_unit_id), "reporter": (case.reporter_id, first.actor_id),
+             "filing time": (case.created_at, first.at),
+             "confidentiality flag": (bool(case.reporter_confidential), bool(first.data.get(flag)) if flag else False)}
+    for what, (row, history) in filed.items():
+        if row != history:
+            bad(1, f"the case row's {what} is {row} but the filing event says {history}")
     out.extend(_facts_problems(defn, case, events))
     try:
         deadline, info, level = replay_stage(events, defn, calendar)

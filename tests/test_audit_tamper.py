@@ -202,6 +202,20 @@ def test_a_deadline_changed_directly(cli, world):
                            f"but the history gives 2026-"), line
 
 
+def test_who_filed_and_whether_it_is_confidential_changed_directly(cli, world):
+    org = world.org
+    sql(org, "UPDATE cases SET filing_unit_id = :u, reporter_confidential = true WHERE id = :c",
+        u=org.units["CB-SSH"], c=world.newest.case_id)
+    code, lines = verify(cli)
+    assert code == 1
+    assert lines == [
+        f"PROBLEM {world.newest.reference} event 1: the case row's filing unit is {org.units['CB-SSH']} but the filing "
+        f"event says {org.units['CB-MS']}",
+        f"PROBLEM {world.newest.reference} event 1: the case row's confidentiality flag is True but the filing event "
+        f"says False",
+    ]
+
+
 def test_an_escalation_level_changed_directly(cli, world):
     sql(world.org, "UPDATE cases SET escalation_level = 0 WHERE id = :c", c=world.extended.case_id)  # "nobody was told"
     code, lines = verify(cli)
