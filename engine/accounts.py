@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from engine import audit_log
+from engine.audit_accounts import password_fingerprint
 from engine.audit_log import Operator
 from engine.errors import InvalidData, NotFound
 from engine.models import Unit, User
@@ -54,8 +55,8 @@ def change_own_password(uow: UnitOfWork, user_id: int, current: str, new: str) -
     if errors:
         raise InvalidData(errors)
     user.password_hash = hash_password(new)
-    audit_log.record(uow.session, Operator.web(user.id, user.username), "user.password_change", user.username, {},
-                     uow.clock.now())  # fmt: skip
+    audit_log.record(uow.session, Operator.web(user.id, user.username), "user.password_change", user.username,
+                     {"password": password_fingerprint(uow.session, user.password_hash)}, uow.clock.now())
     uow.commit()
     return user
 

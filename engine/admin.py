@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from sqlalchemy import select
 
 from engine import audit_log
+from engine.audit_accounts import password_fingerprint
 from engine.audit_log import Operator
 from engine.errors import InvalidData, NotFound
 from engine.models import Unit, User, UserRole
@@ -123,7 +124,8 @@ def add_user(
     )
     uow.session.add(user)
     audit_log.record(uow.session, by, "user.create", username,
-                     {"unit": unit_code, "roles": roles, "language": language}, uow.clock.now())
+                     {"unit": unit_code, "roles": roles, "language": language,
+                      "password": password_fingerprint(uow.session, user.password_hash)}, uow.clock.now())
     uow.commit()
     return user
 
@@ -150,7 +152,8 @@ def set_password(uow: UnitOfWork, username: str, password: str, *, by: Operator 
         raise InvalidData({"password": (f"Mật khẩu tối thiểu {MIN_LENGTH} ký tự.", f"At least {MIN_LENGTH} characters.")})
     user = _user(uow, username)
     user.password_hash = hash_password(password)
-    audit_log.record(uow.session, by, "user.password_reset", user.username, {}, uow.clock.now())
+    audit_log.record(uow.session, by, "user.password_reset", user.username,
+                     {"password": password_fingerprint(uow.session, user.password_hash)}, uow.clock.now())
     uow.commit()
     return user
 

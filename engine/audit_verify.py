@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import audit_log
+from engine.audit_accounts import check_accounts
 from engine.audit_anchor import Anchor, check_anchor
 from engine.calendar import WorkingCalendar
 from engine.history import ChainProblem, case_batches, check_chain, events_by_case, session_key
@@ -51,6 +52,9 @@ def verify_database(
     said = {(p.reference, p.seq) for p in anchored}
     # A deleted case is a gap in its series and, when anchored, a missing chain: say it once, as the anchor does.
     report.problems.extend(p for p in reference_gaps(session) if (p.reference, p.seq) not in said)
-    report.problems.extend(audit_log.verify_log(session))
+    log_problems = audit_log.verify_log(session)
+    report.problems.extend(log_problems)
+    if not log_problems:  # replaying a broken log would only repeat its break as account differences
+        report.problems.extend(check_accounts(session))
     report.problems.extend(anchored)
     return report

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 from sqlalchemy import select, update
+from sqlalchemy import text as sa_text
 
 from engine import service
 from engine.audit_models import AuditEvent
@@ -22,7 +23,7 @@ pytest_plugins = ["tests.test_web_fixtures"]
 def log(org: Org, since: int = 0) -> list[tuple[str, str, str, dict]]:
     with org.rt.read_session() as s:
         rows = s.scalars(select(AuditEvent).where(AuditEvent.seq > since).order_by(AuditEvent.seq))
-        return [(e.actor, e.action, e.subject, e.data) for e in rows]
+        return [(e.actor, e.action, e.subject, {k: v for k, v in e.data.items() if k != "password"}) for e in rows]
 
 
 def last_seq(org: Org) -> int:
@@ -207,3 +208,19 @@ def test_concurrent_administrators_keep_one_unbroken_chain(org: Org) -> None:
     assert sorted(subject for _, _, subject, _ in log(org, start)) == sorted(f"T{n}-{i}" for n in range(4) for i in range(3))
     with org.rt.read_session() as s:
         assert verify_log(s) == []
+
+
+def test_first_upgrade_records_existing_accounts_as_the_logs_start(rt, org: Org, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A database from before the audit log: its accounts become the baseline; later SQL changes are named."""
+    monkeypatch.setenv("PRESSCASE_SECRET_KEY", "test-secret")
+    with org.rt.engine.begin() as c:  # as a database migrated from before the log holds it: no events at all
+        c.execute(sa_text("DELETE FROM audit_events"))
+        c.execute(sa_text("UPDATE audit_head SET seq = 0, hash = :g"), {"g": GENESIS})
+    runner = make_app(rt, DATABASE_URL=rt.engine.url.render_as_string(hide_password=False)).test_cli_runner()
+    assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
+    assert [a for _, a, _, _ in log(org)] == ["audit.rekey", "audit.accounts_baseline"]
+    assert "no problems" in runner.invoke(args=["audit", "verify"]).output
+    with org.rt.engine.begin() as c:
+        c.execute(sa_text("UPDATE users SET active = false WHERE username = 'publisher'"))
+    r = runner.invoke(args=["audit", "verify"])
+    assert r.exit_code == 1 and "PROBLEM account publisher: it is disabled, but the audit log never disabled it" in r.output

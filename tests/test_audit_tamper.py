@@ -355,9 +355,29 @@ def test_deleted_newest_audit_events_are_caught_by_the_head_and_the_anchor(cli, 
                                f"ends at event {last - 1} (the newest were deleted)")
     h = scalar(org, "SELECT hash FROM audit_events WHERE seq = :s", s=last - 1)
     sql(org, "UPDATE audit_head SET seq = :s, hash = :h", s=last - 1, h=h)  # the head fixed too
-    assert verify(cli) == (0, [])
+    # The deleted event was the reporter's password reset: the account no longer matches the log.
+    assert verify(cli) == (1, ["PROBLEM account reporter: its password was set without an audit event"])
     code, lines = verify(cli, "--anchor", str(path))
-    assert code == 1 and the_only(lines).startswith(f"PROBLEM audit log event {last}: missing: it was the anchored head")
+    assert code == 1 and lines[-1].startswith(f"PROBLEM audit log event {last}: missing: it was the anchored head")
+
+
+def test_accounts_changed_without_the_application(cli, world):
+    """Granting oneself a role, enabling, moving or re-passwording an account, or adding one, by SQL."""
+    org = world.org
+    uid = org.actor("reporter_other").user_id
+    sql(org, "INSERT INTO user_roles (user_id, role) VALUES (:u, 'admin')", u=uid)
+    sql(org, "UPDATE users SET unit_id = :unit, password_hash = :h WHERE id = :u", unit=org.units["CNTT"],
+        h="$argon2id$v=19$m=8,t=1,p=1$forged", u=uid)
+    sql(org, "INSERT INTO users (username, full_name, password_hash, unit_id, language, active, created_at) "
+             "VALUES ('ghost', 'Ghost', 'x', :unit, 'vi', true, :at)", unit=org.units["CNTT"], at="2026-04-01 00:00:00")
+    code, lines = verify(cli)
+    assert code == 1
+    assert lines == [
+        "PROBLEM account ghost: exists, but the audit log never created it",
+        "PROBLEM account reporter_other: its unit is CNTT but the audit log gives CB-SSH",
+        "PROBLEM account reporter_other: its roles are [admin, reporter] but the audit log gives [reporter]",
+        "PROBLEM account reporter_other: its password was set without an audit event",
+    ]
 
 
 def test_an_edited_anchor_is_refused(cli, world, tmp_path):

@@ -40,12 +40,18 @@ def action_labels() -> dict[str, str]:
         "digest.retry": _("Đã gửi lại bản tin tổng hợp"),
         "timer.retry": _("Đã chạy lại hẹn giờ"),
         "audit.rekey": _("Đã ký lại chuỗi băm bằng khóa"),
+        "audit.accounts_baseline": _("Đã ghi trạng thái tài khoản ban đầu"),
     }
 
 
 def _details(data: dict[str, Any]) -> str:
-    return "; ".join(f"{k}: {', '.join(map(str, v)) if isinstance(v, list) else v}" for k, v in data.items()
-                     if v not in (None, "", []))  # fmt: skip
+    """The recorded data in one line; a password's fingerprint is for `audit verify`, not for reading."""
+    def show(v: Any) -> str:
+        if isinstance(v, list):
+            return ", ".join(map(str, v))
+        return str(len(v)) if isinstance(v, dict) else str(v)
+
+    return "; ".join(f"{k}: {show(v)}" for k, v in data.items() if k != "password" and v not in (None, "", []))
 
 
 @bp.get("/audit")

@@ -8,7 +8,7 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from engine import audit_log
+from engine import audit_accounts, audit_log
 from engine.audit_anchor import AnchorError, anchor_time, load_anchor, make_anchor, write_anchor
 from engine.audit_key import key_id
 from engine.audit_models import AuditEvent
@@ -94,5 +94,9 @@ def rekey_chains(by: audit_log.Operator, *, once: bool = False) -> tuple[int, li
         n, refused = rekey_legacy(uow.session)
         audit_log.record(uow.session, by, REKEY, "case chains", {"rekeyed": n, "refused": refused[:100]},
                          rt.clock.now())
+        if once:  # the first upgrade to a recorded administration: the accounts as they are become its start
+            accounts = audit_accounts.baseline(uow.session)
+            if accounts["users"]:
+                audit_log.record(uow.session, by, audit_accounts.BASELINE, "accounts", accounts, rt.clock.now())
         uow.commit()
     return n, refused
