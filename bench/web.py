@@ -34,7 +34,7 @@ from bench._common import emit, seed_org, sqlite_database, unit_ids  # noqa: E40
 from engine.clock import LOCAL_TZ  # noqa: E402
 from engine.deadlines import compute_deadline  # noqa: E402
 from engine.demo import SUBJECTS, TINY_PNG  # noqa: E402
-from engine.history import GENESIS, event_hash  # noqa: E402
+from engine.history import GENESIS, UNCONFIGURED_KEY, event_hash  # noqa: E402
 from engine.models import Attachment, Case, CaseEvent, User  # noqa: E402
 from engine.uow import Runtime  # noqa: E402
 
@@ -119,7 +119,7 @@ def bulk_cases(rt: Runtime, n: int, now: datetime) -> None:
                                      "size": len(TINY_PNG), "sha256": hashlib.sha256(TINY_PNG).hexdigest(), "received_at": at,
                                      "uploaded_by": users["reporter"][0], "content": TINY_PNG})  # fmt: skip
                     actor_id, actor_unit = users[who]
-                    digest = event_hash(prev, case_id, seq, trigger, frm, to, actor_id, actor_unit, at, data)
+                    digest = event_hash(UNCONFIGURED_KEY, prev, case_id, seq, trigger, frm, to, actor_id, actor_unit, at, data)
                     events.append({"id": next_event_id, "case_id": case_id, "seq": seq, "trigger": trigger, "from_state": frm,
                                    "to_state": to, "actor_id": actor_id, "actor_unit_id": actor_unit, "at": at, "data": data,
                                    "prev_hash": prev, "hash": digest})  # fmt: skip

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from engine import audit_log
+from engine.audit_accounts import password_fingerprint
+from engine.audit_log import Operator
 from engine.errors import InvalidData, NotFound
 from engine.models import Unit, User
 from engine.password_policy import password_problem
@@ -24,11 +27,15 @@ def _user_by_id(uow: UnitOfWork, user_id: int) -> User:
     return user
 
 
-def set_unit(uow: UnitOfWork, user_id: int, unit_id: int) -> User:
+def set_unit(uow: UnitOfWork, user_id: int, unit_id: int, *, by: Operator | None = None) -> User:
     user = _user_by_id(uow, user_id)
-    if uow.session.scalar(select(Unit.id).where(Unit.id == unit_id, Unit.active.is_(True))) is None:
+    code = uow.session.scalar(select(Unit.code).where(Unit.id == unit_id, Unit.active.is_(True)))
+    if code is None:
         raise InvalidData({"unit": ("Không tìm thấy đơn vị.", "No such unit.")})
-    user.unit_id = unit_id
+    if user.unit_id != unit_id:
+        before = uow.session.scalar(select(Unit.code).where(Unit.id == user.unit_id))
+        user.unit_id = unit_id
+        audit_log.record(uow.session, by, "user.unit", user.username, {"from": before, "to": code}, uow.clock.now())
     uow.commit()
     return user
 
@@ -54,6 +61,8 @@ def change_own_password(uow: UnitOfWork, user_id: int, current: str, new: str) -
         raise InvalidData(errors)
     user.password_hash = hash_password(new)
     user.session_generation += 1
+    audit_log.record(uow.session, Operator.web(user.id, user.username), "user.password_change", user.username,
+                     {"password": password_fingerprint(uow.session, user.password_hash)}, uow.clock.now())
     uow.commit()
     return user
 

@@ -1,4 +1,8 @@
-"""Commands that administer the organisation: units and users."""
+"""Commands that administer the organisation: units and users.
+
+Each records what it changed in the audit log (engine.audit_log) in its own transaction, with
+`by`, the operator who asked (the web's signed-in admin, or the CLI's shell account).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,10 @@ from collections.abc import Iterable
 
 from sqlalchemy import func, select, text
 
+from engine import audit_log
 from engine.actors import ADMIN_ROLE
+from engine.audit_accounts import password_fingerprint
+from engine.audit_log import Operator
 from engine.errors import InvalidData, NotFound
 from engine.models import Unit, User, UserRole
 from engine.password_policy import password_problem
@@ -30,7 +37,7 @@ USERNAME_RE = re.compile(r"^[a-z0-9_.-]{3,80}$")
 
 
 def add_unit(
-    uow: UnitOfWork, code: str, name: str, unit_type: str, parent_code: str | None = None
+    uow: UnitOfWork, code: str, name: str, unit_type: str, parent_code: str | None = None, *, by: Operator | None = None
 ) -> Unit:
     errors = {}
     code = code.strip()
@@ -51,6 +58,8 @@ def add_unit(
         raise InvalidData(errors)
     unit = Unit(code=code, name=name.strip(), type=unit_type, parent_id=parent_id, active=True)
     uow.session.add(unit)
+    audit_log.record(uow.session, by, "unit.create", code, {"name": unit.name, "type": unit_type, "parent": parent_code},
+                     uow.clock.now())  # fmt: skip
     uow.commit()
     uow.runtime.forget_org_chart()
     return unit
@@ -73,6 +82,7 @@ def add_user(
     *,
     email: str | None = None,
     language: str = "vi",
+    by: Operator | None = None,
 ) -> User:
     errors = {}
     username = username.strip().lower()
@@ -118,6 +128,9 @@ def add_user(
         role_rows=[UserRole(role=r) for r in roles],
     )
     uow.session.add(user)
+    audit_log.record(uow.session, by, "user.create", username,
+                     {"unit": unit_code, "roles": roles, "language": language,
+                      "password": password_fingerprint(uow.session, user.password_hash)}, uow.clock.now())
     uow.commit()
     return user
 
@@ -149,19 +162,22 @@ def _keeps_an_admin(uow: UnitOfWork, user: User) -> bool:
     return bool(others)
 
 
-def set_active(uow: UnitOfWork, username: str, active: bool) -> User:
+def set_active(uow: UnitOfWork, username: str, active: bool, *, by: Operator | None = None) -> User:
     """Disabling also ends every session of the account (its session generation moves on)."""
     user = _user(uow, username)
     if not active and user.active and ADMIN_ROLE in user.roles and not _keeps_an_admin(uow, user):
         raise InvalidData({"active": LAST_ADMIN})
-    if not active:
-        user.session_generation += 1
-    user.active = active
+    if user.active != active:
+        if not active:
+            user.session_generation += 1
+        user.active = active
+        audit_log.record(uow.session, by, "user.enable" if active else "user.disable", user.username, {},
+                         uow.clock.now())
     uow.commit()
     return user
 
 
-def set_password(uow: UnitOfWork, username: str, password: str) -> User:
+def set_password(uow: UnitOfWork, username: str, password: str, *, by: Operator | None = None) -> User:
     """An administrator's reset (or the CLI's): the policy applies, and the account's sessions end."""
     user = _user(uow, username)
     problem = password_problem(password, user.username)
@@ -170,11 +186,13 @@ def set_password(uow: UnitOfWork, username: str, password: str) -> User:
     user.password_hash = hash_password(password)
     user.session_generation += 1
     user.failed_logins, user.failed_logins_since = 0, None
+    audit_log.record(uow.session, by, "user.password_reset", user.username,
+                     {"password": password_fingerprint(uow.session, user.password_hash)}, uow.clock.now())
     uow.commit()
     return user
 
 
-def set_roles(uow: UnitOfWork, username: str, roles: Iterable[str]) -> User:
+def set_roles(uow: UnitOfWork, username: str, roles: Iterable[str], *, by: Operator | None = None) -> User:
     user = _user(uow, username)
     roles = sorted(set(roles))
     unknown = [r for r in roles if r not in known_roles(uow)]
@@ -184,19 +202,22 @@ def set_roles(uow: UnitOfWork, username: str, roles: Iterable[str]) -> User:
         raise InvalidData({"roles": LAST_ADMIN})
     if not roles:
         raise InvalidData({"roles": ("Tài khoản cần ít nhất một vai trò.", "An account needs at least one role.")})
-    user.role_rows = [UserRole(role=r) for r in roles]
+    before = sorted(user.roles)
+    if before != roles:
+        user.role_rows = [UserRole(role=r) for r in roles]
+        audit_log.record(uow.session, by, "user.roles", user.username, {"from": before, "to": roles}, uow.clock.now())
     uow.commit()
     return user
 
 
-def grant_role(uow: UnitOfWork, username: str, role: str) -> User:
+def grant_role(uow: UnitOfWork, username: str, role: str, *, by: Operator | None = None) -> User:
     """Add one role (`presscase user grant`), e.g. to restore an administrator from the command line."""
-    return set_roles(uow, username, _user(uow, username).roles | {role})
+    return set_roles(uow, username, _user(uow, username).roles | {role}, by=by)
 
 
-def revoke_role(uow: UnitOfWork, username: str, role: str) -> User:
+def revoke_role(uow: UnitOfWork, username: str, role: str, *, by: Operator | None = None) -> User:
     """Remove one role; an account keeps at least one, and the district at least one administrator."""
     user = _user(uow, username)
     if role not in user.roles:
         raise InvalidData({"roles": (f"{username} không có vai trò {role}.", f"{username} does not have the role {role}.")})
-    return set_roles(uow, username, user.roles - {role})
+    return set_roles(uow, username, user.roles - {role}, by=by)

@@ -202,6 +202,14 @@ def recompute_deadline(
     Equal to the stored one unless the stored one was tampered with, or the calendar changed
     since (a new holiday announced): both are worth knowing.
     """
+    deadline, info, _ = replay_stage(events, defn, calendar)
+    return deadline, info
+
+
+def replay_stage(
+    events: Iterable[EventLike], defn: Definition, calendar: WorkingCalendar
+) -> tuple[datetime | None, dict[str, Any] | None, int]:
+    """`recompute_deadline`, plus the escalation level the current stage has reached (`audit verify` checks both)."""
     deadline: datetime | None = None
     info: dict[str, Any] | None = None
     level = 0
@@ -222,4 +230,4 @@ def recompute_deadline(
             change = on_transition(defn, ev.from_state, ev.to_state, deadline, info, ev.at, calendar, ev.seq, level)
             deadline, info = change.deadline_at, change.info
             level = change.resumed_escalation_level or 0
-    return deadline, info
+    return deadline, info, level

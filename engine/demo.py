@@ -14,11 +14,13 @@ from sqlalchemy import select
 
 from engine import admin, service
 from engine.actors import Actor
+from engine.audit_log import Operator
 from engine.clock import FrozenClock
 from engine.evidence import Upload
 from engine.models import Unit, User
 from engine.uow import Runtime
 
+DEMO = Operator.system("demo")  # who the audit log says set the demo district up
 UNITS = [
     # code, name, type, parent
     ("HU", "Huyện ủy Phong Thổ", "party_committee", None),
@@ -85,11 +87,11 @@ def seed_demo(rt: Runtime, cases: int = 32) -> DemoResult:
     try:
         for code, name, utype, parent in UNITS:
             with rt.uow() as uow:
-                admin.add_unit(uow, code, name, utype, parent)
+                admin.add_unit(uow, code, name, utype, parent, by=DEMO)
         for username, full_name, unit, roles in USERS:
             pw = secrets.token_urlsafe(9)
             with rt.uow() as uow:
-                admin.add_user(uow, username, full_name, unit, roles, pw, email=f"{username}@phongtho.example")
+                admin.add_user(uow, username, full_name, unit, roles, pw, email=f"{username}@phongtho.example", by=DEMO)
             passwords[username] = pw
         actors = _actors(rt)
         made = 0

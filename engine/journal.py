@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from engine.actors import Actor
 from engine.db import add_row
-from engine.history import GENESIS, event_hash
+from engine.history import GENESIS, event_hash, session_key
 from engine.models import Case, CaseEvent
 from engine.org import OrgChart
 from engine.outbox import MESSAGE_FAILED, UNRESOLVED_RELATION, add_outbox_row, tell_admins
@@ -35,7 +35,8 @@ def append_event(
     """Add the next event to the case's chain and move the case's head; returns its sequence number."""
     seq = case.event_count + 1
     prev = case.last_event_hash or GENESIS
-    digest = event_hash(prev, case.id, seq, trigger, from_state, to_state, actor.user_id, actor.unit_id, now, data)
+    digest = event_hash(session_key(session), prev, case.id, seq, trigger, from_state, to_state, actor.user_id,
+                        actor.unit_id, now, data)  # fmt: skip
     add_row(
         session, CaseEvent, case_id=case.id, seq=seq, trigger=trigger, from_state=from_state, to_state=to_state,
         actor_id=actor.user_id, actor_unit_id=actor.unit_id, at=now, data=data, prev_hash=prev, hash=digest,

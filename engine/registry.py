@@ -12,6 +12,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine import audit_log
+from engine.audit_log import Operator
 from engine.errors import DefinitionError, NotFound
 from engine.models import WorkflowDefinitionRow
 from workflows.definition import Definition
@@ -71,6 +73,7 @@ def sync_definitions(
     files: list[Definition],
     now: datetime,
     refused: list[DefinitionError] | None = None,
+    by: Operator | None = None,
 ) -> list[str]:
     """Record new file versions in the database, refuse changed ones, and load every stored version.
 
@@ -93,6 +96,8 @@ def sync_definitions(
                 )
             )
             recorded.append(f"{defn.name} v{defn.version}")
+            audit_log.record(session, by, "workflow.load", f"{defn.name} v{defn.version}",
+                             {"checksum": defn.checksum}, now)
         elif row.checksum != defn.checksum:
             err = DefinitionError(
                 defn.path,

@@ -14,14 +14,16 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import deadlines, limitation, policy, records, timers
+from engine import audit_log, deadlines, limitation, policy, records, timers
 from engine.actors import Actor
+from engine.audit_log import Operator
 from engine.clock import LOCAL_TZ
 from engine.db import add_row
 from engine.errors import InvalidData, NotAvailable, NotFound, NotPermitted, StaleVersion
 from engine.evidence import Evidence, Upload, check_uploads
 from engine.guards import GuardContext, run_guards
 from engine.history import GENESIS
+from engine.history_check import ASSIGNED_KEY
 from engine.journal import append_event, notify
 from engine.machine import next_state
 from engine.models import Attachment, Case, OutboxMessage
@@ -196,6 +198,8 @@ def _apply(
             case.state_entered_at = now
 
     event_data: dict[str, Any] = dict(cleaned)
+    if t.assign:  # chained with the event, so `audit verify` can check the case row's unit against it
+        event_data[ASSIGNED_KEY] = case.assigned_unit_id
     if evidence:
         event_data["evidence"] = [
             {**e.describe(), "received_at": now.isoformat()} for e in evidence
@@ -313,5 +317,8 @@ def extend_deadline(
     records.save(session, case)  # the case row first, then its timers: the sweep's lock order
     timers.cancel_pending(session, case.id, now, stage=True)
     timers.schedule_stage(session, case, seq, now, uow.calendar)
+    # Last, so the audit log's head row is locked after the case row, never before it.
+    audit_log.record(session, Operator(actor.user_id, actor.name or "?"), "case.deadline_extended", case.reference,
+                     {"event": seq, "working_days": working_days, "deadline": data["deadline"]}, now)  # fmt: skip
     uow.commit()
     return Outcome(case.id, case.reference, case.state, case.version, seq)

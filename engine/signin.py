@@ -16,6 +16,9 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from engine import audit_log
+from engine.audit_accounts import password_fingerprint
+from engine.audit_log import Operator
 from engine.models import User
 from engine.passwords import hash_password, needs_rehash, verify_password
 from engine.uow import Runtime
@@ -77,5 +80,9 @@ def sign_in(rt: Runtime, username: str, password: str, lockout: Lockout = Lockou
         user.failed_logins, user.failed_logins_since = 0, None
         if fresh is not None and user.password_hash == stored:  # not if the password changed meanwhile
             user.password_hash = fresh
+            # A new hash of the same password, still a change to the account row: recorded, so that
+            # `audit verify` can tell it from a hash replaced behind the application's back.
+            audit_log.record(uow.session, Operator.web(user.id, user.username), "user.password_rehash", user.username,
+                             {"password": password_fingerprint(uow.session, fresh)}, now)
         uow.commit()
     return SignInResult(OK if active else DISABLED, user_id)

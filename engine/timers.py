@@ -16,7 +16,9 @@ from typing import Any
 from sqlalchemy import Update, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
+from engine import audit_log
 from engine.actors import Actor
+from engine.audit_log import Operator
 from engine.calendar import WorkingCalendar, end_of_local_day, start_of_local_day
 from engine.clock import LOCAL_TZ
 from engine.db import add_row
@@ -251,14 +253,19 @@ def failed(session: Session, limit: int = 200) -> list[DueTimer]:
     return [DueTimer(*r) for r in rows]
 
 
-def retry(session: Session, timer_id: int, now: datetime) -> bool:
+def retry(session: Session, timer_id: int, now: datetime, *, by: Operator | None = None) -> bool:
     """A failed timer becomes pending with fresh attempts, claimable at once; False if it was not failed.
 
     If its case has moved on meanwhile, the sweep finds it moot and cancels it instead of firing.
+    The retry is administration, so it goes into the audit log in the same transaction.
     The caller commits.
     """
     done = session.execute(
         update(Timer).where(Timer.id == timer_id, Timer.status == FAILED)
         .values(status=PENDING, attempts=0, next_attempt_at=now, claimed_by=None, lease_until=None, cancelled_at=None)
     ).rowcount  # type: ignore[attr-defined]
+    if done:
+        timer = session.get(Timer, timer_id)
+        subject = f"timer {timer_id}" + (f" ({timer.kind}, case {timer.case_id})" if timer is not None else "")
+        audit_log.record(session, by, "timer.retry", subject, {"timer": timer_id}, now)
     return bool(done)

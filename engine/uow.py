@@ -16,10 +16,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
+from engine.audit_log import Operator
 from engine.calendar import WorkingCalendar, get_calendar
 from engine.clock import Clock, SystemClock
 from engine.db import make_engine, make_sessionmaker
 from engine.errors import DefinitionError, StaleVersion
+from engine.history import AUDIT_KEY_INFO, UNCONFIGURED_KEY
 from engine.org import OrgChart
 from engine.registry import DefinitionRegistry, load_stored, sync_definitions
 from workflows.definition import Definition
@@ -34,12 +36,20 @@ class Runtime:
     registry: DefinitionRegistry = field(default_factory=DefinitionRegistry)
     calendar_provider: Callable[[], WorkingCalendar] = get_calendar
     org_chart_ttl_s: float = 60.0
+    # Keys every hash chain (engine.history); from the app's secret, never from the database.
+    audit_key: bytes = UNCONFIGURED_KEY
     _chart: tuple[float, OrgChart] | None = field(default=None, init=False, repr=False)
 
+    def __post_init__(self) -> None:
+        self.sessions.configure(info={AUDIT_KEY_INFO: self.audit_key})
+
     @classmethod
-    def from_url(cls, url: str, *, clock: Clock | None = None, **engine_kwargs: object) -> Runtime:
+    def from_url(
+        cls, url: str, *, clock: Clock | None = None, audit_key: bytes | None = None, **engine_kwargs: object
+    ) -> Runtime:
         engine = make_engine(url, **engine_kwargs)  # type: ignore[arg-type]
-        return cls(engine=engine, sessions=make_sessionmaker(engine), clock=clock or SystemClock())
+        return cls(engine=engine, sessions=make_sessionmaker(engine), clock=clock or SystemClock(),
+                   audit_key=audit_key or UNCONFIGURED_KEY)  # fmt: skip
 
     @property
     def calendar(self) -> WorkingCalendar:
@@ -68,9 +78,12 @@ class Runtime:
 
     def read_session(self) -> Session:
         """A session for queries; on SQLite it begins deferred so it never waits behind writers."""
-        return Session(bind=self.engine.execution_options(readonly=True), expire_on_commit=False)
+        return Session(bind=self.engine.execution_options(readonly=True), expire_on_commit=False,
+                       info={AUDIT_KEY_INFO: self.audit_key})
 
-    def load_definitions(self, directory: str | None = None, refused: list[DefinitionError] | None = None) -> list[str]:
+    def load_definitions(
+        self, directory: str | None = None, refused: list[DefinitionError] | None = None, by: Operator | None = None
+    ) -> list[str]:
         """Sync the definition files into the database and this registry; returns what was new.
 
         With `refused`, a file changed under a recorded version is reported there instead of
@@ -78,7 +91,8 @@ class Runtime:
         """
         files = load_all(directory or DEFINITIONS_DIR)
         with self.uow() as uow:
-            recorded = sync_definitions(uow.session, self.registry, files, self.clock.now(), refused)
+            recorded = sync_definitions(uow.session, self.registry, files, self.clock.now(), refused,
+                                        by or Operator.system())
             uow.commit()
         return recorded
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+import engine.audit_models  # noqa: F401 - the administration's audit log
 import engine.models  # noqa: F401 - registers the tables on the metadata
 import engine.notification_models  # noqa: F401 - inbox, deliveries, digests, preferences
 import engine.register_models  # noqa: F401 - the public register's indexes on cases

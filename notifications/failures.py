@@ -13,6 +13,8 @@ from datetime import date, datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from engine import audit_log
+from engine.audit_log import Operator
 from engine.models import Case, OutboxMessage, User
 from engine.notification_models import FAILED, PENDING, QUEUED, NotificationDelivery, NotificationDigest
 from engine.outbox import MESSAGE_FAILED, is_alert, tell_admins
@@ -79,7 +81,7 @@ def failed_digests(session: Session, limit: int = 200) -> list[FailedDigest]:
     return [FailedDigest(d.id, name, d.day, d.attempts, d.last_error) for d, name in rows]
 
 
-def retry_row(uow: UnitOfWork, outbox_id: int, now: datetime) -> bool:
+def retry_row(uow: UnitOfWork, outbox_id: int, now: datetime, by: Operator | None = None) -> bool:
     """A failed row becomes pending and due now, with its failed deliveries; False if it was not failed."""
     s = uow.session
     done = s.execute(
@@ -91,11 +93,13 @@ def retry_row(uow: UnitOfWork, outbox_id: int, now: datetime) -> bool:
         s.execute(update(NotificationDelivery)
                   .where(NotificationDelivery.outbox_id == outbox_id, NotificationDelivery.status == FAILED)
                   .values(status=PENDING, attempts=0))  # fmt: skip
+        topic = s.scalar(select(OutboxMessage.topic).where(OutboxMessage.id == outbox_id))
+        audit_log.record(s, by, "notification.retry", f"outbox {outbox_id}", {"topic": topic}, now)
     uow.commit()
     return bool(done)
 
 
-def retry_digest(uow: UnitOfWork, digest_id: int, now: datetime) -> bool:
+def retry_digest(uow: UnitOfWork, digest_id: int, now: datetime, by: Operator | None = None) -> bool:
     s = uow.session
     done = s.execute(
         update(NotificationDigest)
@@ -106,16 +110,17 @@ def retry_digest(uow: UnitOfWork, digest_id: int, now: datetime) -> bool:
         s.execute(update(NotificationDelivery)
                   .where(NotificationDelivery.digest_id == digest_id, NotificationDelivery.status == FAILED)
                   .values(status=QUEUED, attempts=0))  # fmt: skip
+        audit_log.record(s, by, "digest.retry", f"digest {digest_id}", {}, now)
     uow.commit()
     return bool(done)
 
 
-def retry_all(uow: UnitOfWork, now: datetime) -> int:
+def retry_all(uow: UnitOfWork, now: datetime, by: Operator | None = None) -> int:
     ids = list(uow.session.scalars(select(OutboxMessage.id).where(OutboxMessage.status == FAILED)))
     uow.session.rollback()
     n = 0
     for outbox_id in ids:
-        n += retry_row(uow, outbox_id, now)
+        n += retry_row(uow, outbox_id, now, by)
     return n
 
 

@@ -80,12 +80,12 @@ def test_workflow_diagram_as_mermaid(cli, tmp_path):
 def test_audit_verify_names_the_first_bad_event(cli, org):
     out = case_in(org, "handled")
     r = cli.invoke(args=["audit", "verify"])
-    assert r.exit_code == 0 and "all chains intact" in r.output
+    assert r.exit_code == 0 and "checked 1 cases, 3 events and the audit log: no problems" in r.output
     with org.rt.engine.begin() as c:
         c.execute(text("UPDATE case_events SET to_state = 'published' WHERE case_id = :c AND seq = 3"), {"c": out.case_id})
     r = cli.invoke(args=["audit", "verify"])
     assert r.exit_code == 1
-    assert f"BAD {out.reference}: event 3" in r.output
+    assert f"PROBLEM {out.reference} event 3: content was changed after it was recorded" in r.output
 
 
 def test_console_script_lists_every_command():

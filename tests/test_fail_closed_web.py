@@ -99,6 +99,7 @@ def test_failed_timers_page_lists_them_and_retries_for_admins_only(app: Flask, o
         t = s.get(Timer, tid)
         assert t is not None and (t.status, t.attempts) == ("pending", 0)
     assert f'id="timer-{tid}"' not in text(w.get("/admin/timers"))
+    assert "Đã chạy lại hẹn giờ" in text(w.get("/admin/audit"))  # the retry is administration, recorded
 
 
 def test_an_extension_whose_filing_unit_is_gone_is_refused_with_the_form_kept(app: Flask, org: Org) -> None:

@@ -49,5 +49,6 @@ def test_a_deleted_event_is_caught(org):
         c.execute(text("DELETE FROM case_events WHERE case_id = :c AND seq = 3"), {"c": last.case_id})
     _, problems = check(org)
     found = {p.reference: (p.seq, p.problem) for p in problems}
-    assert found[middle.reference] == (2, "event 2 is missing")
-    assert found[last.reference] == (3, "events after this one were removed")
+    assert found[middle.reference] == (2, "missing: the history goes from event 1 to event 3 (it was deleted)")
+    assert found[last.reference] == (3, "missing: the case row counts 3 events, the history ends at event 2 "
+                                        "(event 3 was deleted)")

@@ -15,6 +15,8 @@ from flask import Flask
 from sqlalchemy import select
 
 from engine import passwords
+from engine.audit_accounts import password_fingerprint
+from engine.audit_models import AuditEvent
 from engine.clock import FrozenClock
 from engine.models import User
 from tests.support import PASSWORD, Org
@@ -155,6 +157,11 @@ def test_sign_in_rehashes_a_hash_made_with_old_parameters(app: Flask, org: Org) 
     assert Web(app).login("reporter").status_code == 302
     new = _user(org, "reporter").password_hash
     assert new != old and not passwords.needs_rehash(new) and passwords.verify_password(new, PASSWORD)
+    # The new hash is recorded in the audit log, so `audit verify` tells it from a hash swapped by SQL.
+    with org.rt.read_session() as s:
+        last = s.scalars(select(AuditEvent).where(AuditEvent.subject == "reporter").order_by(AuditEvent.seq.desc())).first()
+        assert last is not None and last.action == "user.password_rehash"
+        assert last.data["password"] == password_fingerprint(s, new)
 
 
 def test_no_more_hashes_run_at_once_than_the_slots(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -17,6 +17,7 @@ from sqlalchemy import inspect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from engine import passwords
+from engine.audit_key import derive_audit_key
 from engine.errors import DefinitionError
 from engine.uow import Runtime
 from web import config
@@ -40,7 +41,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     runtime = test_config.get("RUNTIME") if test_config else None
     if runtime is None:
-        runtime = Runtime.from_url(app.config["DATABASE_URL"], synchronous=app.config["SQLITE_SYNCHRONOUS"])
+        runtime = Runtime.from_url(app.config["DATABASE_URL"], synchronous=app.config["SQLITE_SYNCHRONOUS"],
+                                   audit_key=derive_audit_key(app.config["SECRET_KEY"]))
     app.extensions["presscase"] = runtime
     _load_definitions_if_migrated(runtime)
 
@@ -71,13 +73,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from web import admin, auth, cases, dashboard, errors, extend, failed_timers, home, inbox, overview, reports, worklist
+    from web import admin, audit, auth, cases, dashboard, errors, extend, failed_timers, home, inbox, overview, reports, worklist
     from web import register as public_register
 
     app.url_map.converters["id"] = cases.IdConverter
     app.url_map.converters["int"] = cases.BoundedIntConverter  # also guards other blueprints' <int:...> routes
     for module in (home, auth, reports, worklist, cases, admin, overview, inbox, public_register, dashboard, extend,
-                   failed_timers):
+                   failed_timers, audit):
         app.register_blueprint(module.bp)
     errors.init_app(app)
 
@@ -110,7 +112,9 @@ def _load_definitions_if_migrated(runtime: Runtime) -> None:
     url = runtime.engine.url
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:") and not Path(url.database).exists():
         return  # inspecting would create an empty database file (`presscase --help` must leave no trace)
-    if inspect(runtime.engine).has_table("workflow_definitions"):
+    tables = inspect(runtime.engine)
+    # Loading records each new version in the audit log (engine.audit_log): wait for its table too.
+    if tables.has_table("workflow_definitions") and tables.has_table("audit_head"):
         refused: list[DefinitionError] = []
         runtime.load_definitions(refused=refused)
         for err in refused:

@@ -19,6 +19,7 @@ from engine.errors import InvalidData
 from engine.models import Unit, User, WorkflowDefinitionRow
 from engine.password_policy import MIN_LENGTH
 from web.access import admin_roles, current_actor, roles_required, runtime
+from web.audit import operator
 from web.cases import diagram
 from web.forms import FormField, form_text
 from web.i18n import lang
@@ -90,7 +91,8 @@ def units() -> Response | tuple[str, int]:
         values = {k: form_text(k, 300).strip() for k in ("code", "name", "type", "parent")}
         try:
             with rt.uow() as uow:
-                admin_cmd.add_unit(uow, values["code"], values["name"], values["type"], values["parent"] or None)
+                admin_cmd.add_unit(uow, values["code"], values["name"], values["type"], values["parent"] or None,
+                                   by=operator())
         except InvalidData as err:
             errors = err.field_messages(lang())
         else:
@@ -149,7 +151,7 @@ def new_user() -> Response | tuple[str, int]:
             with runtime().uow() as uow:
                 admin_cmd.add_user(uow, str(values["username"]), str(values["full_name"]), str(values["unit"]),
                                    values["roles"], password, email=str(values["email"]) or None,  # type: ignore[arg-type]
-                                   language=str(values["language"]))  # fmt: skip
+                                   language=str(values["language"]), by=operator())  # fmt: skip
         except InvalidData as err:
             errors = err.field_messages(lang())
         else:
@@ -195,9 +197,9 @@ def edit_user(user_id: int) -> Response | tuple[str, int]:
             if unit_id is None:
                 raise InvalidData({"unit": ("Không tìm thấy đơn vị.", "No such unit.")})
             with runtime().uow() as uow:
-                admin_cmd.set_roles(uow, user.username, values["roles"])  # type: ignore[arg-type]
+                admin_cmd.set_roles(uow, user.username, values["roles"], by=operator())  # type: ignore[arg-type]
             with runtime().uow() as uow:
-                accounts.set_unit(uow, user.id, unit_id)
+                accounts.set_unit(uow, user.id, unit_id, by=operator())
             with runtime().uow() as uow:
                 accounts.set_language(uow, user.id, str(values["language"]))
         except InvalidData as err:
@@ -227,7 +229,7 @@ def set_active(user_id: int) -> Response:
         return redirect(url_for("admin.edit_user", user_id=user.id))
     try:
         with runtime().uow() as uow:
-            admin_cmd.set_active(uow, user.username, active)
+            admin_cmd.set_active(uow, user.username, active, by=operator())
     except InvalidData as err:  # the last active administrator
         flash(err.field_messages(lang()).get("active", err.message(lang())), "error")
         return redirect(url_for("admin.edit_user", user_id=user.id))
@@ -241,7 +243,7 @@ def reset_password(user_id: int) -> Response | tuple[str, int]:
     user = _load_user(user_id)
     try:
         with runtime().uow() as uow:
-            admin_cmd.set_password(uow, user.username, form_text("password", 1000))
+            admin_cmd.set_password(uow, user.username, form_text("password", 1000), by=operator())
     except InvalidData as err:
         values: dict[str, object] = {"unit": user.unit.code, "roles": sorted(user.roles), "language": user.language}
         return _edit_page(user, values, {}, err.field_messages(lang()).get("password", err.message(lang())))

@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response
 
 from engine import timers
 from web.access import admin_roles, roles_required, runtime
+from web.audit import operator
 
 bp = Blueprint("failed_timers", __name__, url_prefix="/admin/timers")
 
@@ -30,7 +31,7 @@ def index() -> str:
 def retry(timer_id: int) -> Response:
     rt = runtime()
     with rt.uow() as uow:
-        ok = timers.retry(uow.session, timer_id, rt.clock.now())
+        ok = timers.retry(uow.session, timer_id, rt.clock.now(), by=operator())
         uow.commit()
     flash(_("Bộ hẹn giờ sẽ được thực hiện lại ở lượt quét tới.") if ok else _("Bộ hẹn giờ này không ở trạng thái lỗi."),
           "success" if ok else "info")  # fmt: skip

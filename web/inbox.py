@@ -18,6 +18,7 @@ from engine.errors import InvalidData
 from engine.notification_models import CHANNEL_MODES, EMAIL
 from notifications import failures, inbox, preferences
 from web.access import admin_roles, current_actor, roles_required, runtime
+from web.audit import operator
 from web.forms import arg_int
 
 bp = Blueprint("inbox", __name__)
@@ -134,7 +135,7 @@ def failed() -> str:
 def retry(outbox_id: int) -> Response:
     rt = runtime()
     with rt.uow() as uow:
-        ok = failures.retry_row(uow, outbox_id, rt.clock.now())
+        ok = failures.retry_row(uow, outbox_id, rt.clock.now(), operator())
     flash(_("Sẽ gửi lại thông báo.") if ok else _("Thông báo này không ở trạng thái lỗi."), "success" if ok else "info")
     return redirect(url_for("inbox.failed"))
 
@@ -144,7 +145,7 @@ def retry(outbox_id: int) -> Response:
 def retry_digest(digest_id: int) -> Response:
     rt = runtime()
     with rt.uow() as uow:
-        ok = failures.retry_digest(uow, digest_id, rt.clock.now())
+        ok = failures.retry_digest(uow, digest_id, rt.clock.now(), operator())
     flash(_("Sẽ gửi lại thư tổng hợp.") if ok else _("Thư tổng hợp này không ở trạng thái lỗi."), "success" if ok else "info")
     return redirect(url_for("inbox.failed"))
 
@@ -154,6 +155,6 @@ def retry_digest(digest_id: int) -> Response:
 def retry_all() -> Response:
     rt = runtime()
     with rt.uow() as uow:
-        n = failures.retry_all(uow, rt.clock.now())
+        n = failures.retry_all(uow, rt.clock.now(), operator())
     flash(_("Sẽ gửi lại %(n)d thông báo.", n=n), "success")
     return redirect(url_for("inbox.failed"))

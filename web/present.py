@@ -62,7 +62,7 @@ def items_for(defn: Definition, t: TransitionSpec | None, data: dict[str, Any], 
     """
     flag = defn.confidentiality.get("flag_field")
     out: list[Item] = []
-    seen = {"evidence"}
+    seen = {"evidence", "assigned_unit"}  # the unit a transition assigned: engine bookkeeping, not form data
     if t is not None:
         for f in t.fields:
             seen.add(f.name)

@@ -1,7 +1,7 @@
 """timer retries: a timer that cannot fire now waits a backoff instead of failing
 
 Revision ID: 0008
-Revises: 0005
+Revises: 0007
 Create Date: 2026-12-02 04:00:00
 
 `timers.next_attempt_at` is when a timer handed back (its case busy, a conflict, its definition
@@ -16,7 +16,7 @@ from alembic import op
 import engine.db
 
 revision = "0008"
-down_revision = "0005"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

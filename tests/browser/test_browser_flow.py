@@ -199,7 +199,7 @@ PHONE_PAGES = {
     "reporter": ["/reports", "/inbox", "/inbox/settings", "/account/password"],
     "assessor": ["/worklist", "/overview", "/dashboard", "/dashboard/report?period=2026"],
     "supervisor": ["/dashboard?period=2026-Q1", "/overview"],
-    "admin": ["/admin/units", "/admin/users", "/admin/users/new", "/admin/workflows", "/admin/notifications"],
+    "admin": ["/admin/units", "/admin/users", "/admin/users/new", "/admin/workflows", "/admin/notifications", "/admin/audit"],
 }
 
 

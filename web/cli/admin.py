@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from engine import admin as admin_service
 from engine.models import Unit, User
-from web.cli.common import engine_errors, runtime
+from web.cli.common import cli_operator, engine_errors, runtime
 
 
 @click.group()
@@ -51,7 +51,7 @@ def unit_list() -> None:
 def unit_add(code: str, name: str, unit_type: str, parent_code: str | None) -> None:
     """Add a unit with CODE and NAME."""
     with runtime().uow() as uow:
-        u = admin_service.add_unit(uow, code, name, unit_type, parent_code)
+        u = admin_service.add_unit(uow, code, name, unit_type, parent_code, by=cli_operator())
     click.echo(f"added unit {u.code}")
 
 
@@ -93,7 +93,8 @@ def user_add(
     """Add a user; the password is prompted for, or read from stdin."""
     password = _read_password(password_stdin)
     with runtime().uow() as uow:
-        u = admin_service.add_user(uow, username, full_name, unit_code, roles, password, email=email, language=language)
+        u = admin_service.add_user(uow, username, full_name, unit_code, roles, password, email=email, language=language,
+                                   by=cli_operator())
     click.echo(f"added user {u.username}")
 
 
@@ -104,7 +105,7 @@ def user_add(
 def user_disable(username: str) -> None:
     """Disable a user: they can no longer sign in; their history stays."""
     with runtime().uow() as uow:
-        admin_service.set_active(uow, username, False)
+        admin_service.set_active(uow, username, False, by=cli_operator())
     click.echo(f"disabled user {username}")
 
 
@@ -115,7 +116,7 @@ def user_disable(username: str) -> None:
 def user_enable(username: str) -> None:
     """Enable a disabled user again."""
     with runtime().uow() as uow:
-        admin_service.set_active(uow, username, True)
+        admin_service.set_active(uow, username, True, by=cli_operator())
     click.echo(f"enabled user {username}")
 
 
@@ -128,7 +129,7 @@ def user_password(username: str, password_stdin: bool) -> None:
     """Set a user's password."""
     password = _read_password(password_stdin)
     with runtime().uow() as uow:
-        admin_service.set_password(uow, username, password)
+        admin_service.set_password(uow, username, password, by=cli_operator())
     click.echo(f"password changed for {username}")
 
 
@@ -140,7 +141,7 @@ def user_password(username: str, password_stdin: bool) -> None:
 def user_grant(username: str, role: str) -> None:
     """Give USERNAME the ROLE (e.g. `admin`, to restore an administrator)."""
     with runtime().uow() as uow:
-        u = admin_service.grant_role(uow, username, role)
+        u = admin_service.grant_role(uow, username, role, by=cli_operator())
     click.echo(f"{u.username}: {', '.join(sorted(u.roles))}")
 
 
@@ -152,5 +153,5 @@ def user_grant(username: str, role: str) -> None:
 def user_revoke(username: str, role: str) -> None:
     """Take ROLE from USERNAME; refused for the last active administrator's admin role."""
     with runtime().uow() as uow:
-        u = admin_service.revoke_role(uow, username, role)
+        u = admin_service.revoke_role(uow, username, role, by=cli_operator())
     click.echo(f"{u.username}: {', '.join(sorted(u.roles))}")

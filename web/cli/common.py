@@ -9,12 +9,18 @@ from typing import Any
 import click
 from flask import current_app
 
+from engine.audit_log import Operator
 from engine.errors import EngineError, InvalidData
 from engine.uow import Runtime
 
 
 def runtime() -> Runtime:
     return current_app.extensions["presscase"]
+
+
+def cli_operator() -> Operator:
+    """Who an administrative command is recorded as: the shell account (the CLI has no sign-in)."""
+    return Operator.cli()
 
 
 def engine_errors(fn: Callable[..., Any]) -> Callable[..., Any]:

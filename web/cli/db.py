@@ -7,7 +7,8 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from engine import migrate
-from web.cli.common import engine_errors, runtime
+from web.cli.audit import rekey_chains
+from web.cli.common import cli_operator, engine_errors, runtime
 
 
 @click.group()
@@ -23,10 +24,14 @@ def upgrade(revision: str) -> None:
     """Apply migrations up to REVISION (default: the newest), then load the workflow definitions."""
     url = current_app.config["DATABASE_URL"]
     migrate.upgrade(url, revision)
-    recorded = runtime().load_definitions()
+    recorded = runtime().load_definitions(by=cli_operator())
     click.echo(f"database at revision {migrate.current(url)}")
     for name in recorded:
         click.echo(f"loaded workflow {name}")
+    rekeyed, refused = rekey_chains(cli_operator(), once=True)  # chains written before they were keyed (engine.history)
+    if rekeyed or refused:
+        click.echo(f"re-signed {rekeyed} unkeyed case chains" + (f"; {len(refused)} broken ones left for 'presscase audit verify'"
+                                                                 if refused else ""))
 
 
 @db.command()

@@ -13,7 +13,7 @@ from engine import admin as admin_service
 from engine import migrate
 from engine.demo import USERS, holds_only_the_demo, seed_demo
 from engine.models import Unit
-from web.cli.common import engine_errors, runtime
+from web.cli.common import cli_operator, engine_errors, runtime
 
 
 @click.command()
@@ -41,7 +41,7 @@ def demo(cases: int, new_passwords: bool) -> None:
         for username, *_ in USERS:
             pw = secrets.token_urlsafe(9)
             with rt.uow() as uow:
-                admin_service.set_password(uow, username, pw)
+                admin_service.set_password(uow, username, pw, by=cli_operator())
             passwords[username] = pw
     else:
         result = seed_demo(rt, cases)

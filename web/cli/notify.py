@@ -16,7 +16,7 @@ from flask.cli import with_appcontext
 from notifications import failures
 from notifications.email import MailConfig
 from notifications.worker import deliver_pending
-from web.cli.common import engine_errors, runtime
+from web.cli.common import cli_operator, engine_errors, runtime
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ def notify(once: bool, interval: float, no_digests: bool, retry_failed: bool) ->
         click.echo("email is off (MAIL_SERVER is not set): delivering to the inbox only", err=True)
     if retry_failed:
         with rt.uow() as uow:
-            click.echo(f"retrying {failures.retry_all(uow, rt.clock.now())} failed messages")
+            click.echo(f"retrying {failures.retry_all(uow, rt.clock.now(), cli_operator())} failed messages")
     while True:
         report = deliver_pending(rt, mail=mail, digests=not no_digests)
         click.echo(report.summary())

@@ -11,7 +11,7 @@ from flask.cli import with_appcontext
 from engine import timers
 from engine.clock import LOCAL_TZ
 from engine.sweep import DEFAULT_BATCH, DEFAULT_LEASE_S, sweep
-from web.cli.common import engine_errors, runtime
+from web.cli.common import cli_operator, engine_errors, runtime
 
 
 @click.command("scheduler")
@@ -53,7 +53,7 @@ def timers_command(limit: int, show_failed: bool, retry_id: int | None) -> None:
     now = rt.clock.now()
     if retry_id is not None:
         with rt.uow() as uow:
-            ok = timers.retry(uow.session, retry_id, now)
+            ok = timers.retry(uow.session, retry_id, now, by=cli_operator())
             uow.commit()
         if not ok:
             raise click.ClickException(f"timer {retry_id} is not failed")

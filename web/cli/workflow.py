@@ -10,7 +10,7 @@ import click
 from flask.cli import with_appcontext
 
 from engine.machine import mermaid
-from web.cli.common import engine_errors, runtime
+from web.cli.common import cli_operator, engine_errors, runtime
 
 
 @click.group()
@@ -31,7 +31,7 @@ def workflow_list() -> None:
 @engine_errors
 def workflow_load() -> None:
     """Validate the files in workflows/ and record new versions (a changed file needs a new version)."""
-    recorded = runtime().load_definitions()
+    recorded = runtime().load_definitions(by=cli_operator())
     click.echo("\n".join(f"loaded {n}" for n in recorded) or "nothing new")
 
 
