@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from engine import deadlines, limitation, policy, records, timers
 from engine.actors import Actor
+from engine.clean_text import forbidden_message, has_forbidden
 from engine.clock import LOCAL_TZ
 from engine.errors import InvalidData, NotAvailable, NotFound, NotPermitted, StaleVersion
 from engine.evidence import Evidence, Upload, check_uploads
@@ -240,6 +241,8 @@ def extend_deadline(
     reason = (reason or "").strip()
     if not reason or len(reason) > 4000:
         errors["reason"] = ("Cần nêu lý do gia hạn (tối đa 4000 ký tự).", "A reason is required (4000 characters at most).")
+    elif has_forbidden(reason):
+        errors["reason"] = forbidden_message(reason)
     if errors:
         raise InvalidData(errors)
 

@@ -26,6 +26,23 @@ def load_secret_key(instance_path: str) -> str:
     return path.read_text().strip()
 
 
+def _year(value: str | None) -> int | None:
+    """A configured year, or None (the default); anything else stops the app at start, not at a request."""
+    if not value:
+        return None
+    if not value.isascii() or not value.isdigit() or not 1900 <= int(value) <= 2199:
+        raise ValueError(f"a report year must be from 1900 to 2199, not {value!r}")
+    return int(value)
+
+
+def _megabytes(value: str | None) -> int | None:
+    if not value:
+        return None
+    if not value.isascii() or not value.isdigit():
+        raise ValueError(f"PRESSCASE_EVIDENCE_QUOTA_MB must be a whole number of megabytes, not {value!r}")
+    return int(value)
+
+
 def from_environment(instance_path: str) -> dict[str, Any]:
     env = os.environ
     behind_https = env.get("PRESSCASE_HTTPS", "").lower() in ("1", "true", "yes")
@@ -54,5 +71,11 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "SQLITE_SYNCHRONOUS": env.get("PRESSCASE_SQLITE_SYNCHRONOUS", "FULL"),
         "SCHEDULER_INTERVAL_S": int(env.get("PRESSCASE_SWEEP_INTERVAL", "30")),
         "NOTIFY_INTERVAL_S": int(env.get("PRESSCASE_NOTIFY_INTERVAL", "30")),
+        # The years reports may cover (default: the data's first year to next year): engine/periods.py.
+        "REPORT_FIRST_YEAR": _year(env.get("PRESSCASE_REPORT_FIRST_YEAR")),
+        "REPORT_LAST_YEAR": _year(env.get("PRESSCASE_REPORT_LAST_YEAR")),
+        "WORKDAY_INDEX_INTERVAL_S": int(env.get("PRESSCASE_WORKDAY_INDEX_INTERVAL", "3600")),
+        # Evidence a unit's people may upload in all, in MB (0: no limit): engine/evidence.py.
+        "EVIDENCE_QUOTA_MB": _megabytes(env.get("PRESSCASE_EVIDENCE_QUOTA_MB")),
         "RUN_SCHEDULER_IN_WEB": env.get("PRESSCASE_WEB_SCHEDULER", "").lower() in ("1", "true", "yes"),
     }
