@@ -33,6 +33,8 @@ class Runtime:
     registry: DefinitionRegistry = field(default_factory=DefinitionRegistry)
     calendar_provider: Callable[[], WorkingCalendar] = get_calendar
     org_chart_ttl_s: float = 60.0
+    # Bytes of evidence the people of one unit may upload in all (None: no limit): engine.evidence.check_quota.
+    evidence_quota_bytes: int | None = None
     _chart: tuple[float, OrgChart] | None = field(default=None, init=False, repr=False)
 
     @classmethod

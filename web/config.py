@@ -76,6 +76,6 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "REPORT_LAST_YEAR": _year(env.get("PRESSCASE_REPORT_LAST_YEAR")),
         "WORKDAY_INDEX_INTERVAL_S": int(env.get("PRESSCASE_WORKDAY_INDEX_INTERVAL", "3600")),
         # Evidence a unit's people may upload in all, in MB (0: no limit): engine/evidence.py.
-        "EVIDENCE_QUOTA_MB": _megabytes(env.get("PRESSCASE_EVIDENCE_QUOTA_MB")),
+        "EVIDENCE_QUOTA_MB": _megabytes(env.get("PRESSCASE_EVIDENCE_QUOTA_MB", "2048")),
         "RUN_SCHEDULER_IN_WEB": env.get("PRESSCASE_WEB_SCHEDULER", "").lower() in ("1", "true", "yes"),
     }
