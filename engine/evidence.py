@@ -123,7 +123,7 @@ def typed_filename(name: str, content_type: str) -> str:
     stem, dot, ext = name.rpartition(".")
     if not dot or not stem:
         stem, ext = name, ""
-    if "." + ext.lower() in ALIASES.get(content_type, ()):
+    if "." + ext.lower() in ALIASES.get(content_type, (extension_for(content_type),)):
         return name
     return f"{stem[:190]}{extension_for(content_type)}"
 
