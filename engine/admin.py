@@ -15,6 +15,7 @@ from engine import audit_log
 from engine.actors import ADMIN_ROLE
 from engine.audit_accounts import password_fingerprint
 from engine.audit_log import Operator
+from engine.clean_text import forbidden_message, has_forbidden
 from engine.errors import InvalidData, NotFound
 from engine.models import Unit, User, UserRole
 from engine.password_policy import password_problem
@@ -47,6 +48,8 @@ def add_unit(
         errors["code"] = ("Mã đơn vị đã tồn tại.", "A unit with this code exists.")
     if not name.strip():
         errors["name"] = ("Bắt buộc nhập.", "Required.")
+    elif has_forbidden(name):
+        errors["name"] = forbidden_message(name)
     if unit_type not in UNIT_TYPES:
         errors["type"] = (f"Loại đơn vị không hợp lệ ({', '.join(UNIT_TYPES)}).", f"Unknown type ({', '.join(UNIT_TYPES)}).")
     parent_id = None
@@ -95,6 +98,8 @@ def add_user(
         errors["username"] = ("Tên đăng nhập đã tồn tại.", "This username is taken.")
     if not full_name.strip():
         errors["full_name"] = ("Bắt buộc nhập.", "Required.")
+    elif has_forbidden(full_name):
+        errors["full_name"] = forbidden_message(full_name)
     unit_id = uow.session.scalar(select(Unit.id).where(Unit.code == unit_code))
     if unit_id is None:
         errors["unit"] = ("Không tìm thấy đơn vị.", "No such unit.")
@@ -112,7 +117,7 @@ def add_user(
         errors["language"] = ("Bắt buộc nhập.", "Required.")
     elif language not in ("vi", "en"):
         errors["language"] = ("Ngôn ngữ: vi hoặc en.", "Language: vi or en.")
-    if email and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
+    if email and (not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email) or has_forbidden(email)):
         errors["email"] = ("Địa chỉ thư điện tử không hợp lệ.", "Not a valid email address.")
     if errors:
         raise InvalidData(errors)

@@ -1,4 +1,15 @@
-"""Evidence files: type and size checked on the content, fingerprinted, kept as received."""
+"""Evidence files: type and size checked on the content, fingerprinted, kept as received.
+
+The type is decided by `sniff` alone (the one place that reads a file's bytes for its type), and
+the name a file is stored and downloaded under takes the extension of that type: a file that
+starts `GIF89a` is a GIF whatever its sender called it, so `poly.html` is kept as `poly.gif` and
+can never be opened by a browser or a desktop as HTML, HTA or SVG. Names lose control and
+bidirectional characters (engine/clean_text.py): stripped, not refused, since the file matters
+more than its name, and `evil\u202egpj.exe` must not read as `evilexe.jpg`.
+
+Each unit's people share a storage quota (`check_quota`, configured as PRESSCASE_EVIDENCE_QUOTA_MB),
+so one account cannot fill the disk.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +19,14 @@ import zipfile
 from dataclasses import dataclass
 from io import BytesIO
 
-from engine.errors import InvalidData
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
+from engine.clean_text import strip_forbidden
+from engine.errors import InvalidData
+from engine.models import Attachment, User
+
+SUPERSEDE_TRIGGER = "supersede_evidence"  # the history event that marks an attachment superseded
 MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_FILES = 10
 
@@ -18,6 +35,24 @@ _OOXML = {
     "xl/": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", ".xlsx"),
     "ppt/": ("application/vnd.openxmlformats-officedocument.presentationml.presentation", ".pptx"),
 }
+
+
+# The extension each detected type is stored and downloaded with; the first of a type's
+# `ALIASES` is kept when the sender's name already uses one (photo.jpeg stays photo.jpeg).
+EXTENSIONS = {
+    "image/png": ".png",
+    "image/jpeg": ".jpg",
+    "image/gif": ".gif",
+    "image/webp": ".webp",
+    "image/heic": ".heic",
+    "image/heif": ".heif",
+    "application/pdf": ".pdf",
+    "application/msword": ".doc",
+    "video/mp4": ".mp4",
+    "video/quicktime": ".mov",
+    **{ctype: ext for ctype, ext in _OOXML.values()},
+}
+ALIASES = {"image/jpeg": (".jpg", ".jpeg", ".jfif"), "video/mp4": (".mp4", ".m4v")}
 
 
 @dataclass(frozen=True)
@@ -104,10 +139,28 @@ def _iso_media_type(content: bytes) -> str | None:
 
 
 def safe_filename(name: str) -> str:
-    """Keep Vietnamese letters; drop path parts and control characters."""
-    name = unicodedata.normalize("NFC", name).replace("\\", "/").rsplit("/", 1)[-1]
+    """Keep Vietnamese letters; drop path parts, control and bidirectional characters."""
+    name = unicodedata.normalize("NFC", strip_forbidden(name)).replace("\\", "/").rsplit("/", 1)[-1]
     name = "".join(ch for ch in name if ch.isprintable() and ch not in '<>:"|?*').strip(" .")
     return name[:200] or "tep-dinh-kem"
+
+
+def extension_for(content_type: str) -> str:
+    return EXTENSIONS.get(content_type, ".bin")
+
+
+def typed_filename(name: str, content_type: str) -> str:
+    """`name` made safe, with the extension of the detected type in place of whatever it had.
+
+    Used when storing and again when downloading, so a file stored before this rule existed
+    also leaves with its true extension."""
+    name = safe_filename(name)
+    stem, dot, ext = name.rpartition(".")
+    if not dot or not stem:
+        stem, ext = name, ""
+    if "." + ext.lower() in ALIASES.get(content_type, (extension_for(content_type),)):
+        return name
+    return f"{stem[:190]}{extension_for(content_type)}"
 
 
 def check_uploads(uploads: list[Upload]) -> list[Evidence]:
@@ -134,6 +187,34 @@ def check_uploads(uploads: list[Upload]) -> list[Evidence]:
                 }
             )
         out.append(
-            Evidence(safe_filename(up.filename), ctype, len(up.content), hashlib.sha256(up.content).hexdigest(), up.content)
+            Evidence(typed_filename(up.filename, ctype), ctype, len(up.content), hashlib.sha256(up.content).hexdigest(),
+                     up.content)  # fmt: skip
         )
     return out
+
+
+MB = 1024 * 1024
+
+
+def unit_usage(session: Session, unit_id: int) -> int:
+    """Bytes of evidence uploaded so far by the people of a unit (superseded files still count: they are kept)."""
+    q = select(func.coalesce(func.sum(Attachment.size), 0)).join(User, User.id == Attachment.uploaded_by)
+    return int(session.scalar(q.where(User.unit_id == unit_id)) or 0)
+
+
+def check_quota(session: Session, unit_id: int | None, evidence: list[Evidence], quota_bytes: int | None) -> None:
+    """Refuse the files, with the figures, when they would take the unit past its quota (None or 0: no limit)."""
+    adding = sum(e.size for e in evidence)
+    if not quota_bytes or unit_id is None or not adding:
+        return
+    used = unit_usage(session, unit_id)
+    if used + adding <= quota_bytes:
+        return
+    def mb(n: int) -> str:
+        return f"{n / MB:.1f}"
+    raise InvalidData({"evidence": (
+        f"Đơn vị của bạn đã dùng {mb(used)} MB trong hạn mức {mb(quota_bytes)} MB dành cho tệp chứng cứ; "
+        f"các tệp này ({mb(adding)} MB) vượt hạn mức. Hãy liên hệ quản trị hệ thống để được nâng hạn mức.",
+        f"Your unit has used {mb(used)} MB of its {mb(quota_bytes)} MB evidence quota; these files "
+        f"({mb(adding)} MB) would exceed it. Ask the system administrator to raise the quota.",
+    )})  # fmt: skip

@@ -170,7 +170,7 @@ class CaseEvent(Base):
 
 
 class Attachment(Base):
-    """Evidence as received: never altered or deleted by the application."""
+    """Evidence as received: its content and name never altered, never deleted; only marked superseded."""
 
     __tablename__ = "attachments"
 
@@ -184,6 +184,8 @@ class Attachment(Base):
     received_at: Mapped[datetime] = mapped_column(UtcDateTime())
     uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     content: Mapped[bytes] = deferred(mapped_column(LargeBinary))
+    # The history event that marked this file superseded (engine.service.supersede_evidence); the file is kept.
+    superseded_seq: Mapped[int | None] = mapped_column(Integer)
 
 
 class OutboxMessage(Base):

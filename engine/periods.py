@@ -7,11 +7,18 @@ the 14th: a month runs from the 15th of the month before to the 14th, and the ye
 
 A period is a range of local dates (Asia/Ho_Chi_Minh); `utc_bounds` turns it into the half-open
 UTC range the database compares timestamps with.
+
+Periods are bounded by a `YearRange` (by default the data's first year to next year,
+engine/report_range.py): the years are checked before any date is built, so `0000`, `9999-12`
+or `9999-12-31..9999-12-31` are refused with a message instead of overflowing the calendar, and
+no request's work grows with the years it names. Full-width digits (`２０２６`) are folded to ASCII
+(NFKC) first, so the normalised key is always plain ASCII (it goes into a download's file name).
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -22,6 +29,26 @@ DEFAULT_START_DAY = 15
 
 class PeriodError(ValueError):
     """The text is not a period this module understands."""
+
+
+class PeriodOutOfRange(PeriodError):
+    """A well-formed period outside the years reports may cover."""
+
+    def __init__(self, years: YearRange) -> None:
+        super().__init__(f"reports cover the years {years.first} to {years.last}")
+        self.years = years
+
+
+@dataclass(frozen=True)
+class YearRange:
+    """The years (reporting years, by the year their label names) a period may fall in, inclusive."""
+
+    first: int
+    last: int
+
+    def check(self, *years: int) -> None:
+        if any(not self.first <= y <= self.last for y in years):
+            raise PeriodOutOfRange(self)
 
 
 @dataclass(frozen=True)
@@ -112,36 +139,58 @@ def _span(first: tuple[int, int], last: tuple[int, int], start_day: int) -> tupl
     return month_range(*first, start_day)[0], month_range(*last, start_day)[1]
 
 
-_YEAR = re.compile(r"^(\d{4})$")
-_QUARTER = re.compile(r"^(\d{4})-Q([1-4])$", re.IGNORECASE)
-_HALF = re.compile(r"^(\d{4})-H([12])$", re.IGNORECASE)
-_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
-_DATES = re.compile(r"^(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})$")
+# re.ASCII: `\d` is [0-9] only, so another script's digits never reach int() unnoticed.
+_YEAR = re.compile(r"^(\d{4})$", re.ASCII)
+_QUARTER = re.compile(r"^(\d{4})-Q([1-4])$", re.IGNORECASE | re.ASCII)
+_HALF = re.compile(r"^(\d{4})-H([12])$", re.IGNORECASE | re.ASCII)
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$", re.ASCII)
+_DATES = re.compile(r"^(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})$", re.ASCII)
+MAX_TEXT = 40
 
 
-def parse_period(text: str, start_day: int = DEFAULT_START_DAY) -> Period:
-    """`2026`, `2026-Q1`, `2026-H1`, `2026-03` or `2026-01-01..2026-03-31`."""
+def parse_period(text: str, start_day: int = DEFAULT_START_DAY, years: YearRange | None = None) -> Period:
+    """`2026`, `2026-Q1`, `2026-H1`, `2026-03` or `2026-01-01..2026-03-31`, within `years` when given.
+
+    Without `years` only the calendar's own limits apply (a year from 1 to 9998, so every
+    period and the day after it exist); a caller serving requests passes the configured range.
+    """
     _check_start_day(start_day)
-    s = (text or "").strip()
+    s = unicodedata.normalize("NFKC", text or "").strip()
+    if len(s) > MAX_TEXT:
+        raise PeriodError("a period is at most 40 characters")
+    try:
+        return _parse(s, text, start_day, years or YearRange(2, 9998))
+    except (OverflowError, ValueError) as err:
+        if isinstance(err, PeriodError):
+            raise
+        raise PeriodError(str(err)) from err
+
+
+def _parse(s: str, text: str, start_day: int, years: YearRange) -> Period:
     if m := _YEAR.match(s):
         y = int(m[1])
+        years.check(y)
         lo, hi = _span((y, 1), (y, 12), start_day)
         return Period(lo, hi, "year", s, start_day)
     if m := _QUARTER.match(s):
         y, q = int(m[1]), int(m[2])
+        years.check(y)
         lo, hi = _span((y, 3 * q - 2), (y, 3 * q), start_day)
         return Period(lo, hi, "quarter", f"{y}-Q{q}", start_day)
     if m := _HALF.match(s):
         y, h = int(m[1]), int(m[2])
+        years.check(y)
         lo, hi = _span((y, 6 * h - 5), (y, 6 * h), start_day)
         return Period(lo, hi, "half", f"{y}-H{h}", start_day)
     if m := _MONTH.match(s):
         y, mo = int(m[1]), int(m[2])
         if not 1 <= mo <= 12:
             raise PeriodError(f"no month {mo}")
+        years.check(y)
         lo, hi = month_range(y, mo, start_day)
         return Period(lo, hi, "month", s, start_day)
     if m := _DATES.match(s):
+        years.check(int(m[1][:4]), int(m[2][:4]))
         try:
             lo, hi = date.fromisoformat(m[1]), date.fromisoformat(m[2])
         except ValueError as err:
@@ -157,3 +206,9 @@ def parse_period(text: str, start_day: int = DEFAULT_START_DAY) -> Period:
 def current_year(today: date, start_day: int = DEFAULT_START_DAY) -> Period:
     """The reporting year `today` falls in (16 December 2026 is already in reporting year 2027)."""
     return parse_period(str(month_of(today, start_day).year), start_day)
+
+
+def default_period(today: date, years: YearRange, start_day: int = DEFAULT_START_DAY) -> Period:
+    """The reporting year `today` falls in, moved into `years` when the range was configured to end earlier."""
+    year = min(max(month_of(today, start_day).year, years.first), years.last)
+    return parse_period(str(year), start_day)

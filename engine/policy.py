@@ -93,6 +93,16 @@ def may_extend(defn: Definition, case: Case, actor: Actor) -> bool:
     return not case.closed and case.deadline_at is not None and case.deadline_info is not None
 
 
+def may_supersede_evidence(defn: Definition, case: Case, actor: Actor) -> bool:
+    """Whether the actor may mark this case's evidence superseded: the intake roles, i.e. those who may fire
+    a transition out of the state a report is filed into (the assessor, for press violations), in that
+    transition's scope. Read from the definition, so a new workflow needs no code."""
+    if actor.is_system or case.workflow_name != defn.name:
+        return False
+    intake = defn.create_transition.dest
+    return any(actor.roles & set(t.roles) and in_scope(t.scope, case, actor) for t in defn.transitions_from(intake))
+
+
 def may_see_reporter(defn: Definition, case: Case, actor: Actor) -> bool:
     if not case.reporter_confidential:
         return True

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, aliased
 from engine.calendar import WorkingCalendar
 from engine.clock import LOCAL_TZ, Clock
 from engine.models import Case, CaseEvent, Unit
-from engine.periods import Period
+from engine.periods import Period, YearRange
 from engine.registry import DefinitionRegistry
 from engine.statistics import DISTRICT, PRESS, Figures, Scope, Stages, compute, needs_case_join, scope_filter
 from engine.uow import Runtime
@@ -167,9 +167,10 @@ def large_reads(session: Session) -> None:
 
 
 def make_report(rt: Runtime, period: Period, scope: Scope = DISTRICT, lang: str = "vi",
-                case_limit: int | None = None) -> Report:  # fmt: skip
-    """The report from a runtime: brings the working-day index up to date, then reads in one session."""
-    ensure(rt, period.start, period.end)
+                case_limit: int | None = None, years: YearRange | None = None) -> Report:  # fmt: skip
+    """The report from a runtime: checks the working-day index (rebuilding only its fixed window, for
+    `years`, the configured range the period was validated against), then reads in one session."""
+    ensure(rt, years)
     with rt.read_session() as s:
         large_reads(s)
         return build(s, rt.registry, rt.calendar, rt.clock, period, scope, lang, case_limit)

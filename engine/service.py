@@ -17,10 +17,11 @@ from sqlalchemy.orm import Session
 from engine import audit_log, deadlines, limitation, policy, records, timers
 from engine.actors import Actor
 from engine.audit_log import Operator
+from engine.clean_text import forbidden_message, has_forbidden
 from engine.clock import LOCAL_TZ
 from engine.db import add_row
 from engine.errors import InvalidData, NotAvailable, NotFound, NotPermitted, StaleVersion
-from engine.evidence import Evidence, Upload, check_uploads
+from engine.evidence import SUPERSEDE_TRIGGER, Evidence, Upload, check_quota, check_uploads
 from engine.guards import GuardContext, run_guards
 from engine.history import GENESIS
 from engine.history_check import ASSIGNED_KEY
@@ -90,6 +91,7 @@ def file_report(
     policy.ensure_may_fire(t, None, actor)
     cleaned = validate(defn, t, data, units=_unit_lookup(uow), refs=_reference_exists(uow))
     evidence = check_uploads(uploads or [])
+    check_quota(uow.session, actor.unit_id, evidence, uow.runtime.evidence_quota_bytes)
     now = uow.clock.now()
     flag = defn.confidentiality.get("flag_field")
     case = records.create(
@@ -137,6 +139,7 @@ def fire(
     policy.ensure_may_fire(t, case, actor)
     cleaned = validate(defn, t, data or {}, units=_unit_lookup(uow), refs=_reference_exists(uow))
     evidence = check_uploads(uploads or [])
+    check_quota(uow.session, actor.unit_id, evidence, uow.runtime.evidence_quota_bytes)
     now = uow.clock.now()
     if t.guards:
         ctx = GuardContext(defn, case, cleaned, _actor_unit_type(uow, actor), now.astimezone(LOCAL_TZ).date())
@@ -289,6 +292,8 @@ def extend_deadline(
     reason = (reason or "").strip()
     if not reason or len(reason) > 4000:
         errors["reason"] = ("Cần nêu lý do gia hạn (tối đa 4000 ký tự).", "A reason is required (4000 characters at most).")
+    elif has_forbidden(reason):
+        errors["reason"] = forbidden_message(reason)
     if errors:
         raise InvalidData(errors)
 
@@ -320,5 +325,42 @@ def extend_deadline(
     # Last, so the audit log's head row is locked after the case row, never before it.
     audit_log.record(session, Operator(actor.user_id, actor.name or "?"), "case.deadline_extended", case.reference,
                      {"event": seq, "working_days": working_days, "deadline": data["deadline"]}, now)  # fmt: skip
+    uow.commit()
+    return Outcome(case.id, case.reference, case.state, case.version, seq)
+
+
+def supersede_evidence(
+    uow: UnitOfWork,
+    case_id: int,
+    attachment_id: int,
+    actor: Actor,
+    reason: str,
+    expected_version: int | None = None,
+) -> Outcome:
+    """Mark an attachment superseded (a wrong or replaced file), with a reason; the file is kept.
+
+    Who may is the policy's (`policy.may_supersede_evidence`, from the definition); the mark is an
+    event in the case's history, so it is signed, chained and shown on the case page like any change.
+    """
+    case, defn = _open_case(uow, case_id, actor, expected_version)
+    if not policy.may_supersede_evidence(defn, case, actor):
+        raise NotPermitted("You may not mark this case's evidence superseded.",
+                           "Bạn không có quyền đánh dấu tệp chứng cứ của vụ việc này là đã bị thay thế.")  # fmt: skip
+    session = uow.session
+    att = session.scalar(select(Attachment).where(Attachment.id == attachment_id, Attachment.case_id == case.id))
+    if att is None:
+        raise NotFound("No such attachment on this case.", "Vụ việc không có tệp đính kèm này.")
+    if att.superseded_seq is not None:
+        raise NotAvailable("This file is already marked superseded.", "Tệp này đã được đánh dấu là bị thay thế.")
+    reason = (reason or "").strip()
+    if not reason or len(reason) > 2000:
+        raise InvalidData({"reason": ("Cần nêu lý do (tối đa 2000 ký tự).", "A reason is required (2000 characters at most).")})
+    if has_forbidden(reason):
+        raise InvalidData({"reason": forbidden_message(reason)})
+    now = uow.clock.now()
+    data = {"attachment_id": att.id, "filename": att.filename, "sha256": att.sha256, "reason": reason}
+    seq = append_event(session, case, SUPERSEDE_TRIGGER, case.state, case.state, actor, now, data)
+    records.save(session, case)  # the case row first: a stale version fails before the mark is written
+    att.superseded_seq = seq
     uow.commit()
     return Outcome(case.id, case.reference, case.state, case.version, seq)

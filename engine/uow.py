@@ -38,6 +38,8 @@ class Runtime:
     org_chart_ttl_s: float = 60.0
     # Keys every hash chain (engine.history); from the app's secret, never from the database.
     audit_key: bytes = UNCONFIGURED_KEY
+    # Bytes of evidence the people of one unit may upload in all (None: no limit): engine.evidence.check_quota.
+    evidence_quota_bytes: int | None = None
     _chart: tuple[float, OrgChart] | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:

@@ -10,12 +10,19 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
+from engine.clean_text import forbidden_message, has_forbidden
 from engine.errors import InvalidData
 from workflows.definition import Definition, FieldSpec, TransitionSpec
 
 REFERENCE_RE = re.compile(r"^[A-Z]{1,6}-\d{4}-\d{6}$")
 TRUE_WORDS = {"1", "true", "on", "yes", "y", "có"}
 FALSE_WORDS = {"", "0", "false", "off", "no", "n", "không"}
+
+# Dates a case can carry: far enough back for any old article, near enough ahead that every
+# computation from them (limitation periods, deadlines, the working-day index) stays within
+# Python's and the databases' calendars. Year 9999 in a report date made filing answer 500.
+MIN_DATE = date(1900, 1, 1)
+MAX_DATE = date(2199, 12, 31)
 
 UnitLookup = Callable[[Any], tuple[int, str] | None]  # value -> (unit id, unit type)
 ReferenceLookup = Callable[[str], bool]
@@ -28,16 +35,35 @@ class _Bad(Exception):
 
 def _parse_date(value: Any) -> str:
     if isinstance(value, datetime):
-        return value.date().isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    text = str(value).strip()
+        day = value.date()
+    elif isinstance(value, date):
+        day = value
+    else:
+        day = _date_from_text(str(value).strip())
+    if not MIN_DATE <= day <= MAX_DATE:
+        raise _Bad(
+            f"Ngày phải từ {MIN_DATE:%d/%m/%Y} đến {MAX_DATE:%d/%m/%Y}.",
+            f"The date must be from {MIN_DATE:%d/%m/%Y} to {MAX_DATE:%d/%m/%Y}.",
+        )
+    return day.isoformat()
+
+
+def _date_from_text(text: str) -> date:
     for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
         try:
-            return datetime.strptime(text, fmt).date().isoformat()
+            return datetime.strptime(text, fmt).date()
         except ValueError:
             continue
     raise _Bad("Ngày không hợp lệ (dd/mm/yyyy).", "Not a valid date (dd/mm/yyyy).")
+
+
+def _refuse_forbidden(value: Any) -> None:
+    """Text with a code point XML 1.0 forbids, or a bidirectional control, is refused with the field's error:
+    recorded, it would break every export and feed for good (the history cannot be edited)."""
+    items = value if isinstance(value, list | tuple) else [value]
+    for item in items:
+        if isinstance(item, str) and has_forbidden(item):
+            raise _Bad(*forbidden_message(item))
 
 
 def _parse_int(value: Any, money: bool) -> int:
@@ -56,6 +82,7 @@ def _parse_int(value: Any, money: bool) -> int:
 def _clean_one(
     f: FieldSpec, value: Any, defn: Definition, units: UnitLookup | None, refs: ReferenceLookup | None
 ) -> Any:
+    _refuse_forbidden(value)
     if f.type in ("string", "text", "url"):
         text = str(value).strip()
         if f.type == "string":

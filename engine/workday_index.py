@@ -1,9 +1,13 @@
 """Keeping the working-day index (engine/report_models.py) in step with the calendar in force.
 
-The index covers a fixed window (2015 to five years ahead) widened to any requested range; it
-is a few thousand rows, rebuilt in well under a second whenever the calendar's version (the
-holidays package plus the overrides file's digest) changes, so an admin's new make-up Saturday
-is counted by the next report without any migration.
+The index covers a window fixed by configuration, never by a request: from 2015 (or the first
+reporting year's December before, when the configured range starts earlier) to five years ahead
+(or the range's last year). It is a few thousand rows, rebuilt in well under a second whenever
+the calendar's version (the holidays package plus the overrides file's digest) changes, so an
+admin's new make-up Saturday is counted by the next report without any migration. The scheduler
+job `refresh_workday_index` (web/scheduler.py) builds it ahead and moves it with the years; a
+report only checks it, and rebuilds the same fixed window when it finds none or a stale one.
+A period's own dates never widen it: periods outside the range are refused (engine/periods.py).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from engine.calendar import WorkingCalendar
 from engine.clock import Clock
+from engine.periods import YearRange
 from engine.report_models import WorkingDayIndex, WorkingDayIndexMeta
 from engine.uow import Runtime
 
@@ -22,36 +27,42 @@ FIRST_DAY = date(2015, 1, 1)
 YEARS_AHEAD = 5
 
 
-def _wanted(clock: Clock, lo: date | None, hi: date | None) -> tuple[date, date]:
+def window(clock: Clock, years: YearRange | None = None) -> tuple[date, date]:
+    """The days the index covers: fixed by the clock's year and the configured range, whatever is asked."""
     today = clock.now().date()
-    return min(FIRST_DAY, lo or FIRST_DAY), max(date(today.year + YEARS_AHEAD, 12, 31), hi or today)
+    first, last = FIRST_DAY, date(today.year + YEARS_AHEAD, 12, 31)
+    if years is not None:  # a reporting year starts in the December before it
+        first, last = min(first, date(years.first - 1, 12, 1)), max(last, date(years.last, 12, 31))
+    return first, last
 
 
 def is_current(session: Session, calendar: WorkingCalendar, clock: Clock, lo: date | None = None,
                hi: date | None = None) -> bool:  # fmt: skip
-    first, last = _wanted(clock, lo, hi)
+    """Whether the index is built under `calendar` and covers [lo, hi] (the fixed window when not given)."""
+    first, last = window(clock)
+    first, last = lo or first, hi or last
     meta = session.get(WorkingDayIndexMeta, 1)
     return bool(meta and meta.calendar_version == calendar.version and meta.first_day <= first and meta.last_day >= last)
 
 
-def ensure(rt: Runtime, lo: date | None = None, hi: date | None = None) -> None:
+def ensure(rt: Runtime, years: YearRange | None = None) -> None:
     """Check with a reader (no lock); rebuild in a write transaction only when the index is stale."""
     calendar = rt.calendar
+    first, last = window(rt.clock, years)
     with rt.read_session() as s:
-        if is_current(s, calendar, rt.clock, lo, hi):
+        if is_current(s, calendar, rt.clock, first, last):
             return
     with rt.uow() as uow:
-        ensure_index(uow.session, calendar, rt.clock, lo, hi)
+        ensure_index(uow.session, calendar, rt.clock, years)
 
 
-def ensure_index(session: Session, calendar: WorkingCalendar, clock: Clock, lo: date | None = None,
-                 hi: date | None = None) -> None:  # fmt: skip
-    """Make the index cover [lo, hi] under the current calendar, in a write session; commits when it rebuilt.
+def ensure_index(session: Session, calendar: WorkingCalendar, clock: Clock, years: YearRange | None = None) -> None:
+    """Make the index cover the window under the current calendar, in a write session; commits when it rebuilt.
 
     On PostgreSQL the meta row is locked first (SQLite's write transactions are BEGIN IMMEDIATE),
     so two reports starting together rebuild once.
     """
-    first, last = _wanted(clock, lo, hi)
+    first, last = window(clock, years)
     q = select(WorkingDayIndexMeta).where(WorkingDayIndexMeta.id == 1)
     if session.get_bind().dialect.name == "postgresql":
         q = q.with_for_update()
@@ -59,8 +70,8 @@ def ensure_index(session: Session, calendar: WorkingCalendar, clock: Clock, lo: 
     if meta and meta.calendar_version == calendar.version and meta.first_day <= first and meta.last_day >= last:
         session.rollback()  # release the lock: nothing to do
         return
-    if meta:
-        first, last = min(first, meta.first_day), max(last, meta.last_day)
+    # The window alone, never united with what an earlier build covered: the index's size is the
+    # configuration's, whatever was asked before.
     session.execute(delete(WorkingDayIndex))
     rows = []
     seq = 0

@@ -94,7 +94,7 @@ def test_case_list_handled_or_published_in_the_period(scenario, org: Org) -> Non
 
 def test_working_day_index_agrees_with_the_calendar(org: Org, clock: FrozenClock) -> None:
     rt = org.rt
-    ensure(rt, date(2025, 1, 1), date(2027, 12, 31))
+    ensure(rt)
     cal = rt.calendar
     with rt.read_session() as s:
         seq = dict(s.execute(sa.select(WorkingDayIndex.day, WorkingDayIndex.seq)).all())

@@ -12,7 +12,7 @@ import pytest
 from flask import Flask
 
 from tests.support import Org, case_in, load_case
-from tests.test_web_fixtures import PNG, make_app, signed_in, text
+from tests.test_web_fixtures import PNG, field_error, make_app, signed_in, text
 
 pytest_plugins = ["tests.test_web_fixtures"]
 
@@ -77,7 +77,9 @@ def test_nul_bytes_and_huge_text_in_a_report(app: Flask, org: Org) -> None:
             "description": "Mô tả\x00\x07 có ký tự điều khiển", "published_on": "2026-13-01"}  # fmt: skip
     r = w.post("/reports/new", data)
     assert r.status_code == 422  # the bad date; NUL bytes never reach the database driver
-    data["published_on"] = ""
+    for name in ("subject_name", "description"):  # control characters are refused beside the field, not dropped unseen
+        assert "ký tự không hợp lệ" in (field_error(r, name) or ""), name
+    data.update(published_on="", subject_name="Tên có NUL", description="Mô tả có ký tự điều khiển")
     r = w.post("/reports/new", data)
     assert r.status_code == 302
     r = w.post("/reports/new", {**data, "description": "x" * 2_000_000})

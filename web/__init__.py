@@ -44,6 +44,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         runtime = Runtime.from_url(app.config["DATABASE_URL"], synchronous=app.config["SQLITE_SYNCHRONOUS"],
                                    audit_key=derive_audit_key(app.config["SECRET_KEY"]))
     app.extensions["presscase"] = runtime
+    runtime.evidence_quota_bytes = (app.config.get("EVIDENCE_QUOTA_MB") or 0) * 1024 * 1024 or None
     _load_definitions_if_migrated(runtime)
 
     if app.config.get("PRESSCASE_HTTPS"):

@@ -21,6 +21,7 @@ from werkzeug.wrappers import Response
 
 from engine import policy, service
 from engine.errors import EngineError, InvalidData, NeedsConfirmation, NotAvailable, NotFound, StaleVersion, Unresolvable
+from engine.evidence import typed_filename
 from engine.guards import FINE_FIELD, fine_ceiling_words
 from engine.machine import mermaid
 from engine.models import Attachment, Unit
@@ -87,6 +88,7 @@ def _page(case_id: int, *, conflict: str | None = None, status: int = 200, kept:
             "conflict": conflict, "filed": request.args.get("filed") == "1", "kept": kept or [],
             "may_extend": policy.may_extend(cv.definition, cv.case, actor),
             "show_details": checks_the_record(cv.definition, actor.roles), "days_left": days_left,
+            "may_supersede": policy.may_supersede_evidence(cv.definition, cv.case, actor),
         }  # fmt: skip
         return render_template("cases/show.html", **ctx), status
 
@@ -251,9 +253,27 @@ def attachment(case_id: int, attachment_id: int) -> Response:
         if att is None:
             abort(404)
         response = Response(att.content, mimetype=att.content_type)
-        response.headers["Content-Disposition"] = content_disposition(att.filename)
+        # the detected type's extension, also for a file stored before names took it
+        response.headers["Content-Disposition"] = content_disposition(typed_filename(att.filename, att.content_type))
         response.headers["Content-Length"] = str(len(att.content))
         response.headers["Cache-Control"] = "private, no-store"
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
         return response
+
+
+@bp.route("/<id:case_id>/attachments/<id:attachment_id>/supersede", methods=["POST"])
+@login_required
+def supersede(case_id: int, attachment_id: int) -> Response | tuple[str, int]:
+    """Mark a file superseded (kept, never deleted); the engine checks who may and records it in the history."""
+    version = _posted_version()
+    reason = (request.form.get("reason") or "")[:5000]
+    try:
+        with runtime().uow() as uow:
+            service.supersede_evidence(uow, case_id, attachment_id, current_actor(), reason, version)
+    except (StaleVersion, NotAvailable) as err:
+        return _page(case_id, conflict=err.message(lang()), status=409)
+    except InvalidData as err:
+        return _page(case_id, conflict=" ".join(err.field_messages(lang()).values()), status=422)
+    flash(_("Đã đánh dấu tệp là đã bị thay thế; tệp vẫn được lưu."), "success")
+    return redirect(url_for("cases.show", case_id=case_id) + "#h-att")

@@ -30,6 +30,23 @@ def load_secret_key(instance_path: str) -> str:
     return path.read_text().strip()
 
 
+def _year(value: str | None) -> int | None:
+    """A configured year, or None (the default); anything else stops the app at start, not at a request."""
+    if not value:
+        return None
+    if not value.isascii() or not value.isdigit() or not 1900 <= int(value) <= 2199:
+        raise ValueError(f"a report year must be from 1900 to 2199, not {value!r}")
+    return int(value)
+
+
+def _megabytes(value: str | None) -> int | None:
+    if not value:
+        return None
+    if not value.isascii() or not value.isdigit():
+        raise ValueError(f"PRESSCASE_EVIDENCE_QUOTA_MB must be a whole number of megabytes, not {value!r}")
+    return int(value)
+
+
 def from_environment(instance_path: str) -> dict[str, Any]:
     env = os.environ
     behind_https = env.get("PRESSCASE_HTTPS", "").lower() in ("1", "true", "yes")
@@ -60,6 +77,12 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "NOTIFY_INTERVAL_S": int(env.get("PRESSCASE_NOTIFY_INTERVAL", "30")),
         # A `presscase scheduler` without its database's scheduler lock tries again this often (standby).
         "SCHEDULER_STANDBY_S": float(env.get("PRESSCASE_SCHEDULER_STANDBY", "30")),
+        # The years reports may cover (default: the data's first year to next year): engine/periods.py.
+        "REPORT_FIRST_YEAR": _year(env.get("PRESSCASE_REPORT_FIRST_YEAR")),
+        "REPORT_LAST_YEAR": _year(env.get("PRESSCASE_REPORT_LAST_YEAR")),
+        "WORKDAY_INDEX_INTERVAL_S": int(env.get("PRESSCASE_WORKDAY_INDEX_INTERVAL", "3600")),
+        # Evidence a unit's people may upload in all, in MB (0: no limit): engine/evidence.py.
+        "EVIDENCE_QUOTA_MB": _megabytes(env.get("PRESSCASE_EVIDENCE_QUOTA_MB", "2048")),
         "RUN_SCHEDULER_IN_WEB": env.get("PRESSCASE_WEB_SCHEDULER", "").lower() in ("1", "true", "yes"),
         # Links in the feed, the JSON and emails: from configuration, never from the request's Host header.
         "BASE_URL": base_url(),

@@ -20,7 +20,7 @@ from werkzeug.wrappers import Response
 
 from engine.clock import LOCAL_TZ
 from engine.models import Unit
-from engine.periods import Period, PeriodError, current_year, parse_period
+from engine.periods import Period, PeriodError, PeriodOutOfRange, YearRange, default_period, parse_period
 from engine.reporting import Report, iter_cases, make_report
 from engine.statistics import PRESS, Scope
 from web import charts
@@ -29,6 +29,7 @@ from web.exports.document import DOCX_CASE_LIMIT, docx_bytes
 from web.exports.settings import LAYOUTS, PARTY, STATE, ReportSettings, load_settings
 from web.exports.tabular import csv_bytes, xlsx_bytes
 from web.i18n import lang
+from web.report_years import app_report_years
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
@@ -89,17 +90,27 @@ def _scope() -> tuple[Scope, Unit | None, bool]:
     return Scope(unit_id=unit_id), unit, may_choose
 
 
-def _period(settings: ReportSettings) -> tuple[Period, str | None]:
-    text = (request.args.get("period") or "").strip()[:40]
+def _period(settings: ReportSettings) -> tuple[Period, str | None, YearRange]:
+    """The period asked for, or this reporting year with a form error saying what a period may be.
+
+    Checked against the configured years before any date is computed, so `0000`, `9999-12` or
+    `9999-12-31..9999-12-31` cost nothing and full-width digits are folded to ASCII.
+    """
+    text = (request.args.get("period") or "").strip()
+    years = app_report_years(current_app._get_current_object())  # type: ignore[attr-defined]
     today = runtime().clock.now().astimezone(LOCAL_TZ).date()
+    fallback = default_period(today, years, settings.period_start_day)
     if not text:
-        return current_year(today, settings.period_start_day), None
+        return fallback, None, years
     try:
-        return parse_period(text, settings.period_start_day), None
+        return parse_period(text, settings.period_start_day, years), None, years
+    except PeriodOutOfRange as err:
+        return fallback, _("Báo cáo chỉ tính cho các năm từ %(first)s đến %(last)s.", first=err.years.first,
+                           last=err.years.last), years  # fmt: skip
     except PeriodError:
-        return current_year(today, settings.period_start_day), _(
+        return fallback, _(
             "Kỳ báo cáo không hợp lệ. Ví dụ: 2026, 2026-Q1, 2026-H1, 2026-03, 2026-01-01..2026-03-31."
-        )
+        ), years
 
 
 def _units_to_choose() -> list[Unit]:
@@ -137,8 +148,8 @@ def _query(period: Period, unit: Unit | None) -> dict[str, str]:
 def index() -> tuple[str, int]:
     settings = _settings()
     scope, unit, may_choose = _scope()
-    period, error = _period(settings)
-    report = make_report(runtime(), period, scope, lang(), case_limit=0)
+    period, error, years = _period(settings)
+    report = make_report(runtime(), period, scope, lang(), case_limit=0, years=years)
     return render_template("dashboard/index.html", report=report, charts=_charts(report), unit=unit,
                            may_choose=may_choose, units=_units_to_choose() if may_choose else [], error=error,
                            query=_query(period, unit), layouts=LAYOUTS), (400 if error else 200)  # fmt: skip
@@ -149,8 +160,8 @@ def index() -> tuple[str, int]:
 def report_page() -> tuple[str, int]:
     settings = _settings()
     scope, unit, _may_choose = _scope()
-    period, error = _period(settings)
-    report = make_report(runtime(), period, scope, lang(), case_limit=PAGE_CASE_LIMIT)
+    period, error, years = _period(settings)
+    report = make_report(runtime(), period, scope, lang(), case_limit=PAGE_CASE_LIMIT, years=years)
     return render_template("dashboard/report.html", report=report, unit=unit, error=error, query=_query(period, unit),
                            limit=PAGE_CASE_LIMIT, layouts=LAYOUTS), (400 if error else 200)  # fmt: skip
 
@@ -168,11 +179,11 @@ def _filename(period: Period, unit: Unit | None, ext: str, layout: str | None = 
 def report_file(fmt: str) -> Response:
     settings = _settings()
     scope, unit, _may_choose = _scope()
-    period, error = _period(settings)
+    period, error, years = _period(settings)
     if error:
-        abort(400)
+        return Response(error, status=422, mimetype="text/plain")
     rt = runtime()
-    report = make_report(rt, period, scope, "vi", case_limit=0)  # official files are in Vietnamese
+    report = make_report(rt, period, scope, "vi", case_limit=0, years=years)  # official files are in Vietnamese
     with rt.read_session() as s:
         if fmt == "docx":
             layout = request.args.get("layout", PARTY)

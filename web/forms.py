@@ -38,6 +38,14 @@ def clean_text(value: str | None, limit: int = 100_000) -> str:
     return _CONTROL.sub("", unicodedata.normalize("NFC", value))[:limit]
 
 
+def posted_text(name: str, limit: int = 100_000) -> str:
+    """A posted value as typed (NFC, bounded), control characters kept: a transition's data goes to the engine,
+    which refuses forbidden code points with a message beside the field (engine.validation) rather than
+    dropping them unseen. Query strings, file names and sign-in keep `clean_text`, which strips them."""
+    value = request.form.get(name)
+    return unicodedata.normalize("NFC", value)[:limit] if value else ""
+
+
 def form_text(name: str, limit: int = 100_000) -> str:
     return clean_text(request.form.get(name), limit)
 
@@ -131,7 +139,7 @@ def data_from_request(t: TransitionSpec) -> dict[str, Any]:
             data[f.name] = request.form.get(f.name) in ("1", "on", "true", "yes")
         else:
             limit = (f.max_length or 200) + 1000  # the engine reports "too long"; we only bound memory
-            data[f.name] = form_text(f.name, limit)
+            data[f.name] = posted_text(f.name, limit)
     return data
 
 

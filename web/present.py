@@ -15,6 +15,7 @@ from flask_babel import ngettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine.evidence import SUPERSEDE_TRIGGER
 from engine.models import Unit
 from engine.queries import CaseView, EventView
 from web.i18n import lang, local_date, local_dt_iso, money
@@ -118,6 +119,11 @@ def system_event(e: EventView) -> tuple[str, list[Item]] | None:
         return _("Đã báo cáo cấp trên (cấp %(n)s)", n=d.get("level", "?")), [i for i in (deadline, left) if i]
     if e.trigger == "timer.limitation_warning":
         return _("Cảnh báo thời hiệu xử phạt"), [Item(_("Hết thời hiệu ngày"), local_date(d.get("expires_on")), "date")]
+    if e.trigger == SUPERSEDE_TRIGGER:
+        return _("Đánh dấu tệp chứng cứ đã bị thay thế"), [
+            Item(_("Tệp"), str(d.get("filename", "")), "short"),
+            Item(_("Lý do"), str(d.get("reason", "")), "text"),
+        ]
     if e.trigger == "extend_deadline":
         return _("Gia hạn xử lý"), [
             Item(_("Số ngày làm việc gia hạn"), str(d.get("working_days", "")), "short"),

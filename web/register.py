@@ -24,6 +24,7 @@ from werkzeug.wrappers import Response
 
 from engine import policy
 from engine import register as projection
+from engine.clean_text import deep_safe, strip_forbidden
 from engine.errors import InvalidData
 from engine.models import Case, CaseEvent
 from engine.queries import load_visible_case
@@ -105,14 +106,17 @@ def _args(**changes: Any) -> dict[str, Any]:
 
 
 def view(defn: Definition, r: PublicResult) -> dict[str, Any]:
-    """A result in the current language, for the pages, the feed and the JSON alike."""
+    """A result in the current language, for the pages, the feed and the JSON alike.
+
+    Its text is cleaned of code points XML 1.0 forbids (engine/clean_text.py): a value stored before
+    the door refused them must not make the Atom feed invalid XML, and history cannot be edited."""
     lg = lang()
     measures = []
     for key in r.measures:
         item = defn.lists.get("measures", {}).get(key, {})
         basis = defn.basis_text(item.get("basis"), str(item.get("article", ""))) if item else ""
         measures.append({"key": key, "label": defn.choice_label("measures", key, lg), "legal_basis": basis})
-    return {
+    return deep_safe({
         "reference": r.reference,
         "url": external_url("register.detail", reference=r.reference),
         "published_at": r.published_at, "updated_at": r.updated_at,
@@ -126,7 +130,7 @@ def view(defn: Definition, r: PublicResult) -> dict[str, Any]:
         "summary": r.summary,
         "corrections": [{"seq": c.seq, "at": c.at, "text": c.text} for c in r.corrections],
         "evidence": [{"sha256": e.sha256, "content_type": e.content_type, "size": e.size} for e in r.evidence],
-    }  # fmt: skip
+    })  # fmt: skip
 
 
 def _json_default(value: Any) -> str:
@@ -204,7 +208,7 @@ def detail(reference: str) -> Response:
 def _el(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
     e = ET.SubElement(parent, f"{{{ATOM}}}{tag}", attrs)
     if text is not None:
-        e.text = text
+        e.text = strip_forbidden(text)
     return e
 
 

@@ -6,8 +6,9 @@ process. Either way the scheduler uses a memory job store (two processes sharing
 job store run jobs twice), `coalesce=True` and `max_instances=1` (a slow sweep is never stacked),
 and UTC. Even if two schedulers do run, the sweep's atomic claim keeps every timer exactly-once.
 
-Jobs are a list: the timer sweep and the notifications worker (which delivers the outbox after
-each commit, so a failed email never touches a case).
+Jobs are a list: the timer sweep, the notifications worker (which delivers the outbox after
+each commit, so a failed email never touches a case) and the working-day index's refresh (built
+ahead for the configured report years, so no report request builds it).
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 
 from engine.sweep import sweep
+from engine.workday_index import ensure
 from notifications.worker import deliver_pending
+from web.report_years import app_report_years
 from web.runner_lock import RunnerLock
 
 log = logging.getLogger(__name__)
@@ -66,9 +69,19 @@ def deliver_notifications(app: Flask) -> None:
         log.exception("notification delivery failed")
 
 
+def refresh_workday_index(app: Flask) -> None:
+    """Build the working-day index ahead for the configured report years (and rebuild it after a calendar
+    change), so a report only reads it; errors are logged, never raised."""
+    try:
+        ensure(app.extensions["presscase"], app_report_years(app))
+    except Exception:  # noqa: BLE001 - a failed pass must not stop the next one
+        log.exception("working-day index refresh failed")
+
+
 JOBS: list[ScheduledJob] = [
     ScheduledJob("sweep_timers", sweep_timers, "SCHEDULER_INTERVAL_S", 30.0),
     ScheduledJob("deliver_notifications", deliver_notifications, "NOTIFY_INTERVAL_S", 30.0),
+    ScheduledJob("refresh_workday_index", refresh_workday_index, "WORKDAY_INDEX_INTERVAL_S", 3600.0),
 ]
 
 

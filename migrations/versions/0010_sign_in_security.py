@@ -1,7 +1,7 @@
 """sign-in security: a session generation and a failed sign-in window on each user
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 Create Date: 2026-12-02 04:00:00
 
 `session_generation` is carried in every session and remember cookie; signing out, changing
@@ -17,7 +17,7 @@ from alembic import op
 import engine.db
 
 revision = "0010"
-down_revision = "0008"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 

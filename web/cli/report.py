@@ -19,7 +19,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from engine.models import Unit
-from engine.periods import PeriodError, parse_period
+from engine.periods import PeriodError, PeriodOutOfRange, parse_period
 from engine.reporting import build, iter_cases
 from engine.statistics import Scope
 from engine.workday_index import ensure
@@ -27,6 +27,7 @@ from web.cli.common import runtime
 from web.exports.document import DOCX_CASE_LIMIT, build_docx
 from web.exports.settings import LAYOUTS, PARTY, STATE, LayoutSettings, ReportSettings, load_settings
 from web.exports.tabular import write_csv, write_xlsx
+from web.report_years import app_report_years
 
 FORMATS = ("csv", "xlsx", "docx")
 
@@ -52,12 +53,16 @@ def unit_layout(settings: ReportSettings, layout: str, unit: Unit | None, parent
 def report_command(period_text: str, unit_code: str | None, fmt: str, layout: str, number: str, out_path: Path) -> None:
     """Write the periodic report for a period and scope to a file."""
     settings = load_settings(current_app.instance_path)
+    years = app_report_years(current_app._get_current_object())  # type: ignore[attr-defined]
     try:
-        period = parse_period(period_text, settings.period_start_day)
+        period = parse_period(period_text, settings.period_start_day, years)
+    except PeriodOutOfRange as err:
+        raise click.BadParameter(f"{err} (set PRESSCASE_REPORT_FIRST_YEAR / PRESSCASE_REPORT_LAST_YEAR to widen)",
+                                 param_hint="--period") from err  # fmt: skip
     except PeriodError as err:
         raise click.BadParameter(str(err), param_hint="--period") from err
     rt = runtime()
-    ensure(rt, period.start, period.end)
+    ensure(rt, years)
     with rt.read_session() as s:
         unit = parent = None
         if unit_code:

@@ -35,6 +35,7 @@ from docx.shared import Cm, Mm, Pt
 from docx.table import Table
 from docx.text.paragraph import Paragraph
 
+from engine.clean_text import strip_forbidden
 from engine.clock import LOCAL_TZ
 from engine.reporting import CaseRow, Report
 from web.exports.settings import PARTY, STATE, LayoutSettings, ReportSettings
@@ -90,7 +91,7 @@ def _para(container: DocumentObject | object, text: str = "", *, bold: bool = Fa
         run = p.add_run()
         if i:
             run.add_break()  # a line break inside one paragraph, as a two-line title is set
-        run.add_text(line)
+        run.add_text(strip_forbidden(line))  # text stored before the door checked it must not break the XML
         run.bold, run.italic, run.underline = bold, italic, underline
         if size:
             run.font.size = Pt(size)
@@ -109,7 +110,7 @@ def _lines(cell: object, lines: list[tuple[str, dict[str, object]]]) -> None:
                 p = cell.add_paragraph()  # type: ignore[attr-defined]
             p.alignment = fmt.get("align", WD_ALIGN_PARAGRAPH.CENTER)
             p.paragraph_format.space_after = Pt(0)
-            run = p.add_run(part)
+            run = p.add_run(strip_forbidden(part))
             run.bold = bool(fmt.get("bold"))
             run.italic = bool(fmt.get("italic"))
             run.underline = bool(fmt.get("underline"))

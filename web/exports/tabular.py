@@ -4,6 +4,11 @@ CSV carries a UTF-8 byte-order mark, or Excel on Windows reads Vietnamese as moj
 figures come first (table, item, value, unit), then a blank line and the case list with its own
 header, so one file opens as one sheet. XLSX keeps them on two sheets, with real numbers and
 real dates (formatted dd/mm/yyyy), so officials can sum and sort without retyping.
+
+Every text leaves through `neutralise_formula` (engine/clean_text.py): code points XML 1.0 forbids
+are dropped (a value stored before the door checked them cannot break the file), and text that
+starts with = + - @ tab or CR gets a leading apostrophe (OWASP's CSV-injection rule), so a subject
+`=HYPERLINK(...)` is shown, never run. XLSX text cells are written with the string type as well.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
+from engine.clean_text import neutralise_formula
 from engine.reporting import CaseRow, Report, case_headers, case_values
 
 BOM = "\ufeff"
@@ -58,7 +64,11 @@ def figure_rows(report: Report) -> list[tuple[str, str, int | float | None, str]
 def _csv_value(v: object) -> object:
     if isinstance(v, date):
         return v.strftime("%d/%m/%Y")
-    return "" if v is None else v
+    return "" if v is None else neutralise_formula(v)
+
+
+def _csv_row(values: Iterable[object]) -> list[object]:
+    return [_csv_value(v) for v in values]
 
 
 def write_csv(report: Report, cases: Iterable[CaseRow], out: io.TextIOBase | io.StringIO,
@@ -67,17 +77,17 @@ def write_csv(report: Report, cases: Iterable[CaseRow], out: io.TextIOBase | io.
     w = _words(report)
     out.write(BOM)
     writer = csv.writer(out)
-    writer.writerow([w["title"]])
-    writer.writerow([w["period"], f"{report.period_label} ({report.period.range_text()})"])
-    writer.writerow([w["scope"], report.scope_name])
+    writer.writerow(_csv_row([w["title"]]))
+    writer.writerow(_csv_row([w["period"], f"{report.period_label} ({report.period.range_text()})"]))
+    writer.writerow(_csv_row([w["scope"], report.scope_name]))
     writer.writerow([])
-    writer.writerow([w["table"], w["item"], w["value"], w["unit"]])
+    writer.writerow(_csv_row([w["table"], w["item"], w["value"], w["unit"]]))
     for row in figure_rows(report):
-        writer.writerow([_csv_value(v) for v in row])
+        writer.writerow(_csv_row(row))
     writer.writerow([])
-    writer.writerow(case_headers(report.lang))
+    writer.writerow(_csv_row(case_headers(report.lang)))
     for case in cases:
-        writer.writerow([_csv_value(v) for v in case_values(case)])
+        writer.writerow(_csv_row(case_values(case)))
         if tick:
             tick()
 
@@ -100,12 +110,12 @@ def write_xlsx(report: Report, cases: Iterable[CaseRow], out: io.BufferedIOBase 
         figures.column_dimensions[col].width = width
     print_setup(figures, title_row=5)
     figures.append([_bold_cell(figures, w["title"], bold)])
-    figures.append([w["period"], f"{report.period_label} ({report.period.range_text()})"])
-    figures.append([w["scope"], report.scope_name])
+    figures.append(_xlsx_row(figures, [w["period"], f"{report.period_label} ({report.period.range_text()})"]))
+    figures.append(_xlsx_row(figures, [w["scope"], report.scope_name]))
     figures.append([])
     figures.append([_bold_cell(figures, h, bold) for h in (w["table"], w["item"], w["value"], w["unit"])])
     for row in figure_rows(report):
-        figures.append(list(row))
+        figures.append(_xlsx_row(figures, row))
 
     sheet = wb.create_sheet(w["cases"])
     headers = case_headers(report.lang)
@@ -114,15 +124,7 @@ def write_xlsx(report: Report, cases: Iterable[CaseRow], out: io.BufferedIOBase 
     print_setup(sheet, title_row=1)
     sheet.append([_bold_cell(sheet, h, bold) for h in headers])
     for case in cases:
-        cells = []
-        for v in case_values(case):
-            if isinstance(v, date):
-                c = _cell(sheet, v)
-                c.number_format = DATE_FORMAT
-                cells.append(c)
-            else:
-                cells.append(v)
-        sheet.append(cells)
+        sheet.append(_xlsx_row(sheet, case_values(case)))
         if tick:
             tick()
     wb.save(out)
@@ -143,9 +145,22 @@ def print_setup(sheet, title_row: int) -> None:  # noqa: ANN001 - openpyxl's wri
 
 
 def _cell(sheet, value):  # noqa: ANN001, ANN202 - openpyxl's write-only cell
+    """A cell for any value: dates formatted dd/mm/yyyy, text neutralised and typed as a string
+    (openpyxl would otherwise store a str starting with '=' as a formula), numbers as numbers."""
     from openpyxl.cell import WriteOnlyCell
 
-    return WriteOnlyCell(sheet, value=value)
+    if isinstance(value, str):
+        c = WriteOnlyCell(sheet, value=neutralise_formula(value))
+        c.data_type = "s"
+        return c
+    c = WriteOnlyCell(sheet, value=value)
+    if isinstance(value, date):
+        c.number_format = DATE_FORMAT
+    return c
+
+
+def _xlsx_row(sheet, values: Iterable[object]) -> list[object]:  # noqa: ANN001 - openpyxl's write-only sheet
+    return [None if v is None else _cell(sheet, v) for v in values]
 
 
 def _bold_cell(sheet, value: str, font: Font):  # noqa: ANN001, ANN202
