@@ -162,6 +162,8 @@ def _apply(
             case.handling_unit_id = case.assigned_unit_id
         else:
             case.assigned_unit_id = resolve_relation(defn, t.assign["relation"], case, chart)
+        if t.assign.get("handling_unit") == "clear":  # e.g. `return`: the unit that gave it back no longer sees it
+            case.handling_unit_id = None
 
     old_expiry = case.limitation_expires_on
     case.limitation_expires_on = limitation.expires_on(defn, case.facts)

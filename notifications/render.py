@@ -4,8 +4,9 @@
 event). `render_message` turns that into a subject, a text and an HTML body in the person's
 language from the Jinja templates in notifications/templates/<lang>/. Words come from the
 definition (transition and state labels) or from the templates, never from free text people
-typed, and the reporter is named only to those the engine's policy lets see them
-(`may_see_reporter`: the definition's `[confidentiality] reporter_visible_to`, and the reporter).
+typed, and the filer is named only through the one projection (engine/projection.py: the
+definition's `[confidentiality]`, and the reporter themself). A person who may not see the case
+at all is told nothing about it (`may_be_told`).
 """
 
 from __future__ import annotations
@@ -20,10 +21,10 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import policy
+from engine import policy, projection
 from engine.actors import Actor
 from engine.clock import LOCAL_TZ
-from engine.models import Case, CaseEvent, OutboxMessage, Unit, User
+from engine.models import Case, CaseEvent, OutboxMessage, User
 from engine.registry import DefinitionRegistry
 from workflows.definition import Definition
 
@@ -87,8 +88,7 @@ class Facts:
     case: Case | None
     defn: Definition | None
     actor_id: int | None  # who caused the event; None for timers
-    reporter_name: str | None
-    filing_unit_name: str | None
+    directory: projection.Directory
     assigned_unit_name: str | None
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -114,15 +114,21 @@ def gather(session: Session, registry: DefinitionRegistry, row: OutboxMessage) -
         actor_id = session.scalar(
             select(CaseEvent.actor_id).where(CaseEvent.case_id == case.id, CaseEvent.seq == row.event_seq)
         )
-    reporter = session.get(User, case.reporter_id) if case is not None and case.reporter_id else None
-    filing = session.get(Unit, case.filing_unit_id) if case is not None else None
-    assigned = session.get(Unit, case.assigned_unit_id) if case is not None and case.assigned_unit_id else None
+    directory = projection.Directory.load(session)
+    if case is not None:
+        directory.need_people(session, [case.reporter_id])
     return Facts(
-        row=row, case=case, defn=defn, actor_id=actor_id,
-        reporter_name=reporter.full_name if reporter else None,
-        filing_unit_name=filing.name if filing else None,
-        assigned_unit_name=assigned.name if assigned else None,
+        row=row, case=case, defn=defn, actor_id=actor_id, directory=directory,
+        assigned_unit_name=(directory.unit_name(case.assigned_unit_id) or None) if case is not None else None,
     )  # fmt: skip
+
+
+def may_be_told(facts: Facts, user: User) -> bool:
+    """Whether this person may receive a message about the row's case: only if the definition lets them
+    see the case (a message names the case, its subject and its unit)."""
+    if facts.case is None or facts.defn is None:
+        return True
+    return policy.can_see(facts.defn, facts.case, Actor.from_user(user))
 
 
 def message_context(facts: Facts, user: User, url: str) -> dict[str, Any]:
@@ -161,8 +167,8 @@ def message_context(facts: Facts, user: User, url: str) -> dict[str, Any]:
         expect = "info"
 
     reporter = None
-    if case is not None and defn is not None and facts.reporter_name and policy.may_see_reporter(defn, case, actor):
-        reporter = facts.reporter_name + (f" ({facts.filing_unit_name})" if facts.filing_unit_name else "")
+    if case is not None and defn is not None:
+        reporter = projection.filer_text(projection.case_filer(defn, case, actor, facts.directory, lang))
 
     return {
         "lang": lang,

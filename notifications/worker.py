@@ -43,7 +43,7 @@ from notifications import digest, inbox, preferences
 from notifications.claims import backoff, claim, renew
 from notifications.email import MailConfig, SmtpMailer, build_message
 from notifications.recipients import people_for
-from notifications.render import base_url, gather, message_context, render_message
+from notifications.render import base_url, gather, may_be_told, message_context, render_message
 from notifications.settings import PassReport, Settings, worker_name
 
 log = logging.getLogger(__name__)
@@ -123,7 +123,7 @@ def _fan_out(runtime: Runtime, row_id: int, mail: MailConfig, worker: str, setti
         row = s.get(OutboxMessage, row_id)
         assert row is not None
         facts = gather(s, runtime.registry, row)
-        people = people_for(s, row, exclude_user_id=facts.actor_id)
+        people = [p for p in people_for(s, row, exclude_user_id=facts.actor_id) if may_be_told(facts, p)]
         have_inbox = set(s.scalars(select(InboxItem.user_id).where(InboxItem.outbox_id == row_id)))
         have_email = set(s.scalars(select(NotificationDelivery.user_id).where(
             NotificationDelivery.outbox_id == row_id, NotificationDelivery.channel == EMAIL)))  # fmt: skip

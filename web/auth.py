@@ -44,20 +44,21 @@ class SessionUser:
     roles: frozenset[str]
     fingerprint: str
     is_active: bool = True
+    unit_type: str | None = None
     is_authenticated: bool = True
     is_anonymous: bool = False
 
     @classmethod
     def from_user(cls, user: User) -> SessionUser:
         return cls(user.id, user.username, user.full_name, user.unit_id, user.unit.name, user.language, user.roles,
-                   user.password_hash[-16:], user.active)  # fmt: skip
+                   user.password_hash[-16:], user.active, unit_type=user.unit.type)  # fmt: skip
 
     def get_id(self) -> str:
         return f"{self.id}.{self.fingerprint}"
 
     @property
     def actor(self) -> Actor:
-        return Actor(self.id, self.unit_id, self.roles, self.full_name, self.language)
+        return Actor(self.id, self.unit_id, self.roles, self.full_name, self.language, self.unit_type)
 
 
 def load_user(user_key: str) -> SessionUser | None:
