@@ -12,7 +12,6 @@ from engine.errors import DefinitionError, InvalidData
 from tests.support import REPORT, case_in, fire, load_case
 from workflows import DEFINITIONS_DIR
 
-
 CURRENT = int(re.search(r"^version = (\d+)$", (DEFINITIONS_DIR / "press_violation.toml").read_text(encoding="utf-8"),
                          re.MULTILINE).group(1))  # type: ignore[union-attr]
 
