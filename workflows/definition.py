@@ -125,6 +125,9 @@ class FieldSpec:
     min: int | None = None
     max: int | None = None
     public: bool = False
+    # Names an official acting in office (who decided or signed): the names in it are never masked
+    # in the public register's texts (engine/redaction.py).
+    official: bool = False
 
     def label(self, lang: str = "vi") -> str:
         return self.label_vi if lang == "vi" else self.label_en

@@ -344,6 +344,7 @@ def _parse_fields(
                 min=f.get("min"),
                 max=f.get("max"),
                 public=bool(f.get("public", False)),
+                official=bool(f.get("official", False)),
             )
         )
     return tuple(fields)
