@@ -34,7 +34,7 @@ from engine.evidence import Upload
 from engine.models import Attachment, Case, User
 from engine.sweep import sweep
 from notifications.worker import deliver_pending
-from tests.notify_support import BASE_URL, FAST, give_addresses, running_smtp
+from tests.notify_support import BASE_URL, FAST, give_addresses, running_smtp, set_user
 from tests.smtp_server import SmtpServer
 from tests.support import PASSWORD, REPORT, Org, fire
 from tests.test_web_fixtures import Web, signed_in
@@ -216,6 +216,8 @@ def smtp() -> object:
 def test_no_surface_names_a_confidential_filer(app: Flask, org: Org, rt, clock, smtp: SmtpServer) -> None:  # noqa: ANN001
     _add_users(org)
     give_addresses(org)
+    for username in ("handler", "leader.vhtt", "pv.ttvh"):  # pages and messages in English too
+        set_user(org, username, language="en")
     seeded = seed(org)
     clock.advance(days=40)  # every open stage overdue and escalated: the timers' messages too
     sweep(rt)
