@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, func, select, text
+from sqlalchemy import ColumnElement, and_, func, select, text
 from sqlalchemy.orm import Session, aliased
 
 from engine import projection
@@ -24,6 +24,7 @@ from engine.calendar import WorkingCalendar
 from engine.clock import LOCAL_TZ, Clock
 from engine.models import Case, CaseEvent, Unit
 from engine.periods import Period
+from engine.policy import visible_clause
 from engine.registry import DefinitionRegistry
 from engine.statistics import DISTRICT, PRESS, Figures, Scope, Stages, compute, needs_case_join, scope_filter
 from engine.uow import Runtime
@@ -166,7 +167,7 @@ def build(session: Session, registry: DefinitionRegistry, calendar: WorkingCalen
     scope_name = ("toàn huyện" if lang == "vi" else "whole district") if scope.unit_id is None else units.get(scope.unit_id, "")
     report = Report(fig, lang, scope_name, summary_rows(fig, lang), by_state, by_kind, by_handling, by_filing, per_month,
                     filers_hidden=not filers_known)  # fmt: skip
-    report.cases_total = count_cases(session, period, scope, stages, registry)
+    report.cases_total = count_cases(session, period, scope, stages, registry, viewer=viewer)
     if case_limit is None or case_limit > 0:
         report.cases = list(iter_cases(session, registry, period, scope, lang, case_limit, stages, viewer=viewer))
     return report
@@ -189,15 +190,27 @@ def make_report(rt: Runtime, period: Period, scope: Scope = DISTRICT, lang: str 
         return build(s, rt.registry, rt.calendar, rt.clock, period, scope, lang, case_limit, viewer=viewer)
 
 
+def _listed_to(registry: DefinitionRegistry, viewer: Actor | None) -> ColumnElement[bool] | None:
+    """A person's report lists only the cases the definition lets them see (the media centre's leader
+    does not get every result it published); a report made for no one in particular (the command
+    line) lists its scope, with the filers hidden."""
+    if viewer is None or viewer.user_id is None or viewer.is_system:
+        return None
+    return visible_clause(registry.all(), viewer)
+
+
 def count_cases(session: Session, period: Period, scope: Scope = DISTRICT, stages: Stages = PRESS,
-                registry: DefinitionRegistry | None = None) -> int:  # fmt: skip
+                registry: DefinitionRegistry | None = None, viewer: Actor | None = None) -> int:  # fmt: skip
     """How many cases the list holds: distinct cases with a handling or publication event in the period."""
     lo, hi = period.utc_bounds()
     triggers = (stages.handle, stages.publish)
     q = select(func.count(func.distinct(CaseEvent.case_id))).where(CaseEvent.trigger.in_(triggers), CaseEvent.at >= lo,
                                                                    CaseEvent.at < hi)  # fmt: skip
-    if registry is None or needs_case_join(registry, scope, triggers):
+    listed = _listed_to(registry, viewer) if registry is not None else None
+    if registry is None or listed is not None or needs_case_join(registry, scope, triggers):
         q = q.join(Case, Case.id == CaseEvent.case_id).where(scope_filter(scope))
+        if listed is not None:
+            q = q.where(listed)
     return session.scalar(q) or 0
 
 
@@ -233,8 +246,11 @@ def iter_cases(session: Session, registry: DefinitionRegistry, period: Period, s
         .group_by(CaseEvent.case_id)
         .order_by(func.min(CaseEvent.at), CaseEvent.case_id)
     )  # fmt: skip
-    if needs_case_join(registry, scope, triggers):
+    listed = _listed_to(registry, viewer)
+    if listed is not None or needs_case_join(registry, scope, triggers):
         firsts_q = firsts_q.join(Case, Case.id == CaseEvent.case_id).where(scope_filter(scope))
+        if listed is not None:
+            firsts_q = firsts_q.where(listed)
     if limit is not None:
         firsts_q = firsts_q.limit(limit)
     firsts = firsts_q.subquery()

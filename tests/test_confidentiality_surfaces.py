@@ -32,7 +32,11 @@ from engine.actors import Actor
 from engine.errors import NotFound, NotPermitted
 from engine.evidence import Upload
 from engine.models import Attachment, Case, User
+from engine.periods import parse_period
+from engine.reporting import iter_cases
+from engine.statistics import Scope
 from engine.sweep import sweep
+from engine.workday_index import ensure
 from notifications.worker import deliver_pending
 from tests.notify_support import BASE_URL, FAST, give_addresses, running_smtp, set_user
 from tests.smtp_server import SmtpServer
@@ -286,6 +290,14 @@ def test_visibility_follows_the_definition(org: Org) -> None:
 
         view = case_view(s, org.rt.registry, org.actor("leader"), seeded.staff[-1])
     assert view.reporter_name is None and all(WHISTLE[1] not in e.actor_name for e in view.events)
+    # The periodic report lists to a person only what they may see (the leader's unit holds every result to publish).
+    with org.rt.read_session() as s:
+        ensure(org.rt, parse_period("2026").start, parse_period("2026").end)
+        listed = {who: {r.reference for r in iter_cases(s, org.rt.registry, parse_period("2026"),
+                                                        Scope(unit_id=org.units["TTVH"]), viewer=org.actor(who))}
+                  for who in ("leader", "supervisor")}  # fmt: skip
+    published_ref = seeded.refs[7]
+    assert published_ref in listed["supervisor"] and published_ref not in listed["leader"]
     with org.rt.uow() as uow, pytest.raises(NotPermitted):  # a party cell cannot open a case nobody there can act on
         service.file_report(uow, org.actor(FILER[0]), "staff_discipline", {"staff_member": "X", "misconduct": "ethics",
                                                                             "description": "x"})  # fmt: skip
