@@ -301,3 +301,19 @@ def test_visibility_follows_the_definition(org: Org) -> None:
     with org.rt.uow() as uow, pytest.raises(NotPermitted):  # a party cell cannot open a case nobody there can act on
         service.file_report(uow, org.actor(FILER[0]), "staff_discipline", {"staff_member": "X", "misconduct": "ethics",
                                                                             "description": "x"})  # fmt: skip
+
+
+def test_the_command_line_report_names_a_confidential_filer_only_when_asked(app: Flask, org: Org, tmp_path) -> None:  # noqa: ANN001
+    """`presscase report` writes files someone will forward: without --name-filers, no format names the cell."""
+    _add_users(org)
+    seed(org)
+    runner = app.test_cli_runner()
+    for fmt in ("csv", "xlsx", "docx"):
+        for flag in ([], ["--name-filers"]):
+            out = tmp_path / f"bc-{len(flag)}.{fmt}"
+            r = runner.invoke(args=["report", "--period", "2026", "--format", fmt, "--out", str(out), *flag])
+            assert r.exit_code == 0, r.output
+            body = readable(out.read_bytes(), "text/csv")
+            named = CELL[1] in body
+            assert named == bool(flag), (fmt, flag)
+            assert FILER[1] not in body and FILER[0] not in body  # no format names a person who filed
