@@ -76,10 +76,11 @@ def fill(rt: Runtime, units: dict[str, int], reporter_id: int, upto: int) -> Non
     with rt.read_session() as s:
         have = s.scalar(sa.select(sa.func.count()).select_from(Case)) or 0
     now = datetime.now(UTC)
+    version = rt.registry.latest("press_violation").version
     batch = []
     for i in range(have, upto):
         batch.append({
-            "reference": f"ZZ-2026-{i:07d}", "workflow_name": "press_violation", "workflow_version": 1,
+            "reference": f"ZZ-2026-{i:07d}", "workflow_name": "press_violation", "workflow_version": version,
             "state": "published", "version": 5, "closed": True, "filing_unit_id": units["CB-MS"],
             "reporter_id": reporter_id, "reporter_confidential": False, "assigned_unit_id": units["TTVH"],
             "handling_unit_id": units["VHTT"], "kind": "false_information", "severity": "medium",

@@ -36,6 +36,7 @@ from engine.reporting import iter_cases, make_report  # noqa: E402
 from engine.uow import Runtime  # noqa: E402
 from web.exports.document import DOCX_CASE_LIMIT, docx_bytes  # noqa: E402
 from web.exports.settings import PARTY, ReportSettings  # noqa: E402
+from workflows.loader import DEFINITIONS_DIR, load_file  # noqa: E402
 
 N_CASES = 1_000_000
 CHUNK = 50_000
@@ -46,7 +47,8 @@ SQLITE_PATH = Path("/tmp/presscase-bench-report/report.sqlite3")
 PG_NAME = "presscase_bench_report"
 KINDS = ["false_information", "unverified_information", "mission_deviation", "newspaperisation", "privatisation",
          "commercialisation", "ethics_breach", "abuse_of_title", "inflammatory_information", "other"]  # fmt: skip
-MARKER = f"bench-report-v1-{N_CASES}"
+PV_VERSION = load_file(DEFINITIONS_DIR / "press_violation.toml").version  # the cases follow the newest definition
+MARKER = f"bench-report-v{PV_VERSION}-{N_CASES}"
 
 
 def generate(units: dict[str, int], lo: int, hi: int, rng: random.Random) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -94,7 +96,7 @@ def generate(units: dict[str, int], lo: int, hi: int, rng: random.Random) -> tup
             deadline = None
         elif deadline is not None and deadline < NOW:
             level = 2 if (NOW - deadline).days > 7 else 0
-        cases.append(dict(id=cid, reference=f"PA-B-{cid:09d}", workflow_name="press_violation", workflow_version=1,
+        cases.append(dict(id=cid, reference=f"PA-B-{cid:09d}", workflow_name="press_violation", workflow_version=PV_VERSION,
                           state=state, version=len(evs), closed=closed, filing_unit_id=rng.choice(cells),
                           reporter_id=None, reporter_confidential=False, assigned_unit_id=assigned,
                           handling_unit_id=handling, kind=kind, severity="medium", subject=f"Trang tin {cid % 997}",

@@ -17,10 +17,11 @@ class Actor:
     roles: frozenset[str]
     name: str = ""
     language: str = "vi"
+    unit_type: str | None = None  # the policy checks a transition's `unit_types` against it
 
     @classmethod
     def from_user(cls, user: User) -> Actor:
-        return cls(user.id, user.unit_id, user.roles, user.full_name, user.language)
+        return cls(user.id, user.unit_id, user.roles, user.full_name, user.language, user.unit.type if user.unit else None)
 
     @classmethod
     def system(cls) -> Actor:

@@ -6,6 +6,8 @@ them again before it writes, so a forged request changes nothing (invariant 7).
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import ColumnElement, and_, false, or_, true
 
 from engine.actors import Actor
@@ -17,12 +19,16 @@ from workflows.definition import Definition, TransitionSpec
 def in_scope(scope: str, case: Case, actor: Actor) -> bool:
     if scope == "any":
         return True
+    if scope == "own_report":
+        return actor.user_id is not None and case.reporter_id == actor.user_id
     if actor.unit_id is None:
         return False
     if scope == "own_unit":
         return case.filing_unit_id == actor.unit_id
     if scope == "assigned_unit":
         return case.assigned_unit_id == actor.unit_id
+    if scope == "competent_unit":
+        return case.handling_unit_id == actor.unit_id
     if scope == "handling_unit":
         return actor.unit_id in (case.assigned_unit_id, case.handling_unit_id)
     return False
@@ -32,22 +38,29 @@ def scope_clause(scope: str, actor: Actor) -> ColumnElement[bool]:
     """The same rule as `in_scope`, as SQL, so worklists filter and paginate in the database."""
     if scope == "any":
         return true()
+    if scope == "own_report":
+        return Case.reporter_id == actor.user_id if actor.user_id is not None else false()
     if actor.unit_id is None:
         return false()
     if scope == "own_unit":
         return Case.filing_unit_id == actor.unit_id
     if scope == "assigned_unit":
         return Case.assigned_unit_id == actor.unit_id
+    if scope == "competent_unit":
+        return Case.handling_unit_id == actor.unit_id
     if scope == "handling_unit":
         return or_(Case.assigned_unit_id == actor.unit_id, Case.handling_unit_id == actor.unit_id)
     return false()
 
 
+def _rules(defn: Definition, actor: Actor) -> list[dict[str, Any]]:
+    return [rule for role in sorted(actor.roles & defn.visibility.keys()) for rule in defn.visibility[role]]
+
+
 def can_see(defn: Definition, case: Case, actor: Actor) -> bool:
     if actor.is_system:
         return True
-    for role in actor.roles & defn.visibility.keys():
-        rule = defn.visibility[role]
+    for rule in _rules(defn, actor):
         states = rule.get("states")
         if (not states or case.state in states) and in_scope(rule["scope"], case, actor):
             return True
@@ -64,6 +77,8 @@ def may_fire(t: TransitionSpec, case: Case | None, actor: Actor) -> bool:
     if actor.is_system:
         return False  # the system only fires timers, never a person's transition
     if not (actor.roles & set(t.roles)):
+        return False
+    if t.unit_types and actor.unit_type not in t.unit_types:
         return False
     if case is None:  # creating: own_unit means filing for one's own unit
         return actor.unit_id is not None
@@ -103,20 +118,10 @@ def may_supersede_evidence(defn: Definition, case: Case, actor: Actor) -> bool:
     return any(actor.roles & set(t.roles) and in_scope(t.scope, case, actor) for t in defn.transitions_from(intake))
 
 
-def may_see_reporter(defn: Definition, case: Case, actor: Actor) -> bool:
-    if not case.reporter_confidential:
-        return True
-    if actor.user_id is not None and actor.user_id == case.reporter_id:
-        return True
-    allowed = set(defn.confidentiality.get("reporter_visible_to", []))
-    return bool(actor.roles & allowed)
-
-
 def visible_clause(definitions: list[Definition], actor: Actor) -> ColumnElement[bool]:
     parts = []
     for defn in definitions:
-        for role in actor.roles & defn.visibility.keys():
-            rule = defn.visibility[role]
+        for rule in _rules(defn, actor):
             cond = [Case.workflow_name == defn.name, Case.workflow_version == defn.version]
             cond.append(scope_clause(rule["scope"], actor))
             if rule.get("states"):
@@ -131,6 +136,8 @@ def actionable_clause(definitions: list[Definition], actor: Actor) -> ColumnElem
     for defn in definitions:
         for t in defn.transitions:
             if t.creates or not (actor.roles & set(t.roles)):
+                continue
+            if t.unit_types and actor.unit_type not in t.unit_types:
                 continue
             parts.append(
                 and_(

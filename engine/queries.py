@@ -9,10 +9,10 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from engine import policy
+from engine import policy, projection
 from engine.actors import Actor
 from engine.errors import NotFound
-from engine.models import Attachment, Case, CaseEvent, OutboxMessage, Unit, User
+from engine.models import Attachment, Case, CaseEvent, OutboxMessage, Unit
 from engine.registry import DefinitionRegistry
 from workflows.definition import Definition, TransitionSpec
 
@@ -120,7 +120,10 @@ def worklist(
     per_page: int = 25,
 ) -> Page:
     """Cases the actor may act on now, most urgent first (no deadline last)."""
-    q = select(Case).where(policy.actionable_clause(registry.all(), actor))
+    definitions = registry.all()
+    # Actionable AND visible: a transition open to a role anywhere (`scope = "any"`) never lists a case
+    # the definition hides from that person.
+    q = select(Case).where(policy.actionable_clause(definitions, actor), policy.visible_clause(definitions, actor))
     q = _apply_filter(q, f, now)
     return _paginate_by_deadline(session, q, page, per_page)
 
@@ -184,40 +187,29 @@ def load_visible_case(
 def case_view(
     session: Session, registry: DefinitionRegistry, actor: Actor, case_id: int | None = None, reference: str | None = None
 ) -> CaseView:
-    """One case as this actor may see it: a confidential reporter appears only as their unit's type."""
+    """One case as this actor may see it, through the projection: a confidential filer appears only as
+    their unit's type, in the header and in every event of the timeline."""
     case, defn = load_visible_case(session, registry, actor, case_id, reference)
-    reporter_visible = policy.may_see_reporter(defn, case, actor)
-    units = {u.id: u for u in session.scalars(select(Unit))}
+    directory = projection.Directory.load(session)
     events = list(session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.seq)))
-    user_ids = {e.actor_id for e in events if e.actor_id} | ({case.reporter_id} if case.reporter_id else set())
-    names = dict(session.execute(select(User.id, User.full_name).where(User.id.in_(user_ids))).all()) if user_ids else {}
-    filing = units[case.filing_unit_id]
-    from engine.admin import UNIT_TYPES
-
-    hidden_label = UNIT_TYPES.get(filing.type, (filing.type, filing.type))
+    directory.need_people(session, [e.actor_id for e in events] + [case.reporter_id])
+    who = projection.case_filer(defn, case, actor, directory, actor.language)
     views = []
     for e in events:
-        by_reporter = e.actor_id is not None and e.actor_id == case.reporter_id
-        if by_reporter and not reporter_visible:
-            actor_name = hidden_label[0 if actor.language == "vi" else 1]
-            unit_name = actor_name
-        else:
-            actor_name = names.get(e.actor_id, "Hệ thống" if e.actor_id is None else "?")
-            unit_name = units[e.actor_unit_id].name if e.actor_unit_id in units else ""
+        actor_name, unit_name = projection.event_author(case, who, directory, e.actor_id, e.actor_unit_id, actor.language)
         views.append(EventView(e.seq, e.trigger, e.from_state, e.to_state, e.at, actor_name, unit_name, e.data))
     attachments = list(session.scalars(select(Attachment).where(Attachment.case_id == case.id).order_by(Attachment.id)))
-    assigned = units.get(case.assigned_unit_id) if case.assigned_unit_id else None
     return CaseView(
         case=case,
         definition=defn,
         events=views,
         attachments=attachments,
         allowed=policy.allowed_transitions(defn, case, actor),
-        reporter_visible=reporter_visible,
-        reporter_name=names.get(case.reporter_id) if reporter_visible and case.reporter_id else None,
-        filing_unit_name=filing.name if reporter_visible else hidden_label[0 if actor.language == "vi" else 1],
-        filing_unit_type=filing.type,
-        assigned_unit_name=assigned.name if assigned else None,
+        reporter_visible=who.known,
+        reporter_name=who.reporter_name,
+        filing_unit_name=who.unit_name,
+        filing_unit_type=who.unit_type,
+        assigned_unit_name=directory.unit_name(case.assigned_unit_id) or None,
     )
 
 

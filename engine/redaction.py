@@ -5,15 +5,20 @@ harm that no correction undoes, so a name is masked by default and shown only wh
 publisher lists it (the `public_names` field of `publish`). What counts as a name:
 
 1. the full name of anyone with an account (reporters, officials): masked wherever it appears;
-2. a run of two to four capitalised syllables that begins with a Vietnamese family name
-   ("Nguyễn Văn An", "Lò Thị Hoa", "Giàng A Páo");
+2. a run of two to four syllables that begins with a Vietnamese family name, capitalised ("Nguyễn
+   Văn An", "Lò Thị Hoa", "Giàng A Páo") or in capitals ("TRẦN THỊ CÚC", as decisions print them);
+   in lower case ("trần thị cúc") a run of three or four whose second syllable is a middle name;
 3. one to four capitalised syllables after a personal title ("ông Minh", "bà Hoa", "phóng viên
    Tuấn", "PV Khánh").
 
-A masked name becomes its initials, as the Vietnamese press writes it ("N.V.A"). Place names
-that begin like a family name ("Hà Nội") and every unit's name are protected, as are the names
-the publisher keeps public. Acronyms (UBND, QĐ-XPHC) are not names. The rule errs towards
-masking: a wrongly masked place name costs a correction; a wrongly shown name cannot be taken back.
+Every comparison is made on NFC text and ignores case, and the syllables of a name may be joined by
+spaces or hyphens ("Trần-Thị-Cúc", "Thu-Hà"), so neither a decomposed (NFD) copy nor capitals nor
+hyphens let a name through. A masked name becomes its initials, as the Vietnamese press writes it
+("N.V.A"). Place names that begin like a family name ("Hà Nội") and every unit's name are
+protected, as are the names the publisher keeps public and the officials named in their office
+(the fields a definition marks `official = true`, such as who signed the decision: `officials_in`).
+Acronyms (UBND, QĐ-XPHC) are not names. The rule errs towards masking: a wrongly masked place name
+costs a correction; a wrongly shown name cannot be taken back.
 """
 
 from __future__ import annotations
@@ -34,6 +39,14 @@ _SURNAME_LIST = """
 SURNAMES = frozenset(_SURNAME_LIST.split())
 # Family names that are also common words or place names begin a name only in a run of three ("Hà Văn Nam", not "Hà Nội").
 _WEAK_SURNAMES = frozenset({"Văn", "Hà", "Thái", "Kim", "Mai", "Cao", "Đồng", "Quan", "Ma", "Vi", "Từ"})
+_SURNAMES_FOLD = frozenset(w.casefold() for w in SURNAMES)
+_WEAK_FOLD = frozenset(w.casefold() for w in _WEAK_SURNAMES)
+# Middle names: in lower-case text a family name followed by one of these is a name, not a word ("lê thị hoa").
+_MIDDLE_LIST = """
+    văn thị đức hữu minh ngọc quang xuân thanh công đình quốc hoàng kim bá tiến trung a seo mí thu hồng anh duy
+    gia khánh mạnh phương tuấn việt như bảo thế trọng quý diệu mỹ
+"""
+MIDDLE_NAMES = frozenset(_MIDDLE_LIST.split())
 
 TITLES = frozenset(
     {"ông", "bà", "anh", "chị", "em", "cháu", "cụ", "bác", "cô", "chú", "phóng viên", "nhà báo", "pv", "đồng chí", "đ/c"}
@@ -47,12 +60,20 @@ PROTECTED = (
 )  # fmt: skip
 
 _WORD = re.compile(r"[^\W\d_][^\W_]*", re.UNICODE)
-_SPACE = re.compile(r"[ \t\u00a0]+")
+# What may join the syllables of one name: spaces, or one hyphen (ASCII, Unicode hyphens, en dash).
+_SPACE = re.compile(r"[ \t\u00a0]+|[-\u2010\u2011\u2013]")
+_NAME_GAP = r"(?:[ \t\u00a0]+|[-\u2010\u2011\u2013])"
 
 
 def _capitalised(word: str) -> bool:
     """A proper-noun syllable: first letter upper case, not an acronym (UBND, QĐ)."""
     return word[:1].isupper() and (len(word) == 1 or not word.isupper())
+
+
+def _name_regex(name: str) -> re.Pattern[str]:
+    """A name as a pattern that ignores case and accepts spaces or hyphens between its syllables."""
+    words = _WORD.findall(_norm(name))
+    return re.compile(r"(?<!\w)" + _NAME_GAP.join(re.escape(w) for w in words) + r"(?!\w)", re.IGNORECASE)
 
 
 def initials(name: str) -> str:
@@ -96,19 +117,27 @@ class NameMasker:
         out.append(text[pos:])
         return "".join(out)
 
+    def names_in(self, text: str | None) -> tuple[str, ...]:
+        """The names this masker would mask in `text` (to keep an official's name public everywhere)."""
+        if not text:
+            return ()
+        text = _norm(text)
+        shield: list[tuple[int, int]] = []
+        return tuple(text[a:b] for a, b in _merge(self._known_spans(text, shield) + self._pattern_spans(text, shield)))
+
     def _protected_spans(self, text: str) -> list[tuple[int, int]]:
         spans = []
-        for name in sorted({_norm(p) for p in self.protected if p}, key=len, reverse=True):
-            for m in re.finditer(re.escape(name), text):
+        for name in sorted({_norm(p).strip() for p in self.protected if p and _WORD.search(p)}, key=len, reverse=True):
+            for m in _name_regex(name).finditer(text):
                 spans.append((m.start(), m.end()))
         return spans
 
     def _known_spans(self, text: str, shield: list[tuple[int, int]]) -> list[tuple[int, int]]:
         spans = []
         for name in {_norm(n).strip() for n in self.known_names}:
-            if len(name) < 4 or " " not in name:  # one-word account names ("Admin") are not personal names
+            if len(name) < 4 or len(_WORD.findall(name)) < 2:  # one-word account names ("Admin") are not personal names
                 continue
-            for m in re.finditer(r"(?<!\w)" + re.escape(name) + r"(?!\w)", text, re.IGNORECASE):
+            for m in _name_regex(name).finditer(text):
                 if not _inside(m.start(), m.end(), shield):
                     spans.append((m.start(), m.end()))
         return spans
@@ -122,8 +151,15 @@ class NameMasker:
             prev = _title_before(text, words, i)
             if run:
                 last = words[i + len(run) - 1]
-                first = words[i].group()
-                named = (len(run) >= 2 and first in SURNAMES and not (first in _WEAK_SURNAMES and len(run) < 3)) or prev
+                first = run[0].casefold()
+                if run[0].islower():  # lower case: a family name, then a middle name, then a given name
+                    named = len(run) >= 3 and first in _SURNAMES_FOLD and first not in _WEAK_FOLD and run[1] in MIDDLE_NAMES
+                    # the words after a lower-case name are lower case too: take a fourth syllable only
+                    # when the third is a middle name as well ("nguyễn thị thu hà")
+                    run = run[:4] if len(run) == 4 and run[2] in MIDDLE_NAMES else run[:3]
+                    last = words[i + len(run) - 1]
+                else:
+                    named = (len(run) >= 2 and first in _SURNAMES_FOLD and not (first in _WEAK_FOLD and len(run) < 3)) or prev
                 if named and not _inside(words[i].start(), last.end(), shield):
                     spans.append((words[i].start(), last.end()))
                     i += len(run)
@@ -132,15 +168,34 @@ class NameMasker:
         return spans
 
 
+def _style(word: str) -> str:
+    """'cap' (Nguyễn), 'upper' (NGUYỄN, also one letter: A), 'lower' (nguyễn), or '' (mixed, acronyms like QĐ-XPHC's parts)."""
+    if word.isupper():
+        return "upper"
+    if word.islower():
+        return "lower"
+    return "cap" if _capitalised(word) else ""
+
+
 def _capital_run(text: str, words: list[re.Match[str]], i: int) -> list[str]:
-    """Up to four capitalised syllables from word i, separated by single spaces only."""
+    """Up to four syllables from word i written alike (capitalised, all capitals, or lower case; a
+    one-letter syllable such as the A of "Giàng A Páo" fits a capitalised run), joined by spaces or a hyphen."""
     run: list[str] = []
+    style = _style(words[i].group())
+    if not style:
+        return run
     j = i
-    while j < len(words) and len(run) < 4 and _capitalised(words[j].group()):
+    while j < len(words) and len(run) < 4:
+        w = words[j].group()
+        ws = _style(w)
+        if ws != style and not (style == "cap" and ws == "upper" and len(w) == 1):
+            break
         if run and not _SPACE.fullmatch(text[words[j - 1].end() : words[j].start()]):
             break
-        run.append(words[j].group())
+        run.append(w)
         j += 1
+    if style == "cap" and len(run) == 1 and len(run[0]) == 1:
+        return []
     return run
 
 

@@ -150,6 +150,10 @@ def project(
             updated_at = ev.at
     if published_at is None or updated_at is None:
         return None
+    # Officials named in their office (the fields marked `official`, such as who decided) stay named,
+    # here and wherever else the public texts name them.
+    officials = {f.name for t in defn.transitions for f in t.fields if f.official}
+    kept += tuple(n for name in sorted(officials) for n in masker.names_in(str(facts.get(name) or "")))
     m = masker.with_kept(kept)
     measures = facts.get("measures") or []
     return PublicResult(

@@ -5,6 +5,14 @@ person. A count of 1 or 2 is shown as "< 3" (primary suppression); when a column
 such cell, its total would give it away, so the smallest count of 3 or more in that column is
 shown as "≥ 3" too (secondary suppression). Zero identifies nobody and is shown.
 
+What is never published, and when the rest is: the statistics have no breakdown by filing unit or
+commune, and count only calendar months that ended at least PUBLICATION_DELAY_DAYS days ago. A
+count by commune that moves when a report is filed names the commune of that report (and the
+register's sequential references name the case), whatever the suppression of small numbers; a
+month's figures that appear a month after it closed mix every filing of that month, so watching
+the page ties no filing to its day, and the page (its ETag and Last-Modified too) changes only when
+a month is published. Monthly, because the plan's periodic reports are monthly.
+
 "Handled within the deadline": the handling decision was recorded before the deadline the case
 had at that moment, recomputed from its history (engine.deadlines.recompute_deadline), so the
 answer does not depend on the timer sweep having run. One calendar year (Hà Nội time) at a time.
@@ -12,9 +20,9 @@ answer does not depend on the timer sweep having run. One calendar year (Hà N�
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
-from dataclasses import dataclass, field
-from datetime import datetime
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,12 +30,12 @@ from sqlalchemy.orm import Session
 from engine.calendar import WorkingCalendar
 from engine.clock import LOCAL_TZ
 from engine.deadlines import recompute_deadline
-from engine.models import Case, CaseEvent, Unit
+from engine.models import Case, CaseEvent
 from engine.register import WORKFLOW, year_bounds
 from engine.registry import DefinitionRegistry
 
 THRESHOLD = 3
-COMMUNE_UNIT_TYPE = "party_cell"  # the grassroots party cells of the communes and the town
+PUBLICATION_DELAY_DAYS = 30  # a month is published once it has been over for this many days
 
 
 @dataclass(frozen=True)
@@ -67,8 +75,8 @@ class Statistics:
     headline: dict[str, Cell]
     by_month: Table
     by_kind: Table
-    by_commune: Table
-    commune_names: dict[str, str] = field(default_factory=dict)
+    published_months: int = 12  # months of the year published so far (1..12), 0 when none yet
+    published_through: date | None = None  # the last day counted, Hà Nội time
 
 
 def _primary(n: int) -> Cell:
@@ -94,12 +102,22 @@ def _month(at: datetime) -> int:
     return at.astimezone(LOCAL_TZ).month
 
 
-def statistics(session: Session, registry: DefinitionRegistry, calendar: WorkingCalendar, year: int) -> Statistics:
+def published_until(now: datetime) -> datetime:
+    """The UTC instant up to which figures are public: the start of the newest month that ended
+    PUBLICATION_DELAY_DAYS days or more before `now`, as a boundary (exclusive)."""
+    local = (now - timedelta(days=PUBLICATION_DELAY_DAYS)).astimezone(LOCAL_TZ)
+    return datetime(local.year, local.month, 1, tzinfo=LOCAL_TZ).astimezone(UTC)
+
+
+def statistics(session: Session, registry: DefinitionRegistry, calendar: WorkingCalendar, year: int,
+               now: datetime) -> Statistics:  # fmt: skip
     defn = registry.latest(WORKFLOW)
-    start, end = year_bounds(year)
+    start, year_end = year_bounds(year)
+    end = min(year_end, published_until(now))
+    months = 0 if end <= start else (12 if end >= year_end else end.astimezone(LOCAL_TZ).month - 1)
     in_wf = Case.workflow_name == WORKFLOW
     received = session.execute(
-        select(Case.created_at, Case.kind, Case.filing_unit_id).where(in_wf, Case.created_at >= start, Case.created_at < end)
+        select(Case.created_at, Case.kind).where(in_wf, Case.created_at >= start, Case.created_at < end)
     ).all()
     moves = session.execute(
         select(CaseEvent.case_id, CaseEvent.seq, CaseEvent.trigger, CaseEvent.at, Case.kind)
@@ -110,9 +128,9 @@ def statistics(session: Session, registry: DefinitionRegistry, calendar: Working
     handled = [m for m in moves if m.trigger == "handle"]
     on_time = _handled_on_time(session, registry, calendar, handled)
 
-    month = {k: [0, 0, 0, 0] for k in range(1, 13)}
+    month = {k: [0, 0, 0, 0] for k in range(1, months + 1)}
     kind = {k: [0, 0] for k in defn.lists.get("violation_kinds", {})}
-    for at, k, _unit in received:
+    for at, k in received:
         month[_month(at)][0] += 1
         if k in kind:
             kind[k][0] += 1
@@ -125,15 +143,12 @@ def statistics(session: Session, registry: DefinitionRegistry, calendar: Working
         if (m.case_id, m.seq) in on_time:
             month[_month(m.at)][2] += 1
 
-    communes = dict(session.execute(select(Unit.id, Unit.name).where(Unit.type == COMMUNE_UNIT_TYPE).order_by(Unit.name)).all())
-    by_unit = Counter(u for _, _, u in received if u in communes)
-
     by_month = suppress_table(("received", "handled", "handled_on_time", "published"),
                               [(f"{year}-{k:02d}", v) for k, v in month.items()])  # fmt: skip
     by_kind = suppress_table(("received", "published"), [(k, v) for k, v in kind.items()])
-    by_commune = suppress_table(("received",), [(str(uid), [by_unit[uid]]) for uid in communes])
     headline = dict(zip(by_month.columns, by_month.totals, strict=True))
-    return Statistics(year, headline, by_month, by_kind, by_commune, {str(k): v for k, v in communes.items()})
+    through = (end - timedelta(seconds=1)).astimezone(LOCAL_TZ).date() if months else None
+    return Statistics(year, headline, by_month, by_kind, months, through)
 
 
 def _handled_on_time(session: Session, registry: DefinitionRegistry, calendar: WorkingCalendar,

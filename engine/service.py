@@ -180,6 +180,8 @@ def _apply(
             case.handling_unit_id = case.assigned_unit_id
         else:
             case.assigned_unit_id = resolve_exactly(defn, t.assign["relation"], case, chart)
+        if t.assign.get("handling_unit") == "clear":  # e.g. `return`: the unit that gave it back no longer sees it
+            case.handling_unit_id = None
         if case.assigned_unit_id is not None and not can_anyone_act(session, defn, t.dest, case.assigned_unit_id):
             if not confirm_unstaffed:
                 raise needs_confirmation(unit_name(session, case.assigned_unit_id))

@@ -6,10 +6,11 @@ language from the Jinja templates in notifications/templates/<lang>/. Words come
 definition (transition and state labels) or from the templates. The only free text people typed
 that a message carries is a question and its answer: what put a case into a waiting state (one
 that pauses another's clock, such as "awaiting information") and what took it out, so the person
-asked reads the question where they act and the person who asked reads the answer. The reporter
-is named only to those the engine's policy lets see them (`may_see_reporter`: the definition's
-`[confidentiality] reporter_visible_to`, and the reporter); those are also told when the reporter
-asked for confidentiality. Everything a message says about the case is read as it was at the
+asked reads the question where they act and the person who asked reads the answer. The filer
+is named only through the one projection (engine/projection.py: the definition's
+`[confidentiality]`, and the reporter themself); those who may know the filer are also told when
+the reporter asked for confidentiality. A person who may not see the case at all is told nothing
+about it (`may_be_told`). Everything a message says about the case is read as it was at the
 event (the payload), so a message delivered late never contradicts its own subject.
 """
 
@@ -25,10 +26,10 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import policy
+from engine import policy, projection
 from engine.actors import Actor
 from engine.clock import LOCAL_TZ
-from engine.models import Case, CaseEvent, OutboxMessage, Unit, User
+from engine.models import Case, CaseEvent, OutboxMessage, User
 from engine.registry import DefinitionRegistry
 from engine.wording import en_date
 from workflows.definition import Definition
@@ -102,8 +103,7 @@ class Facts:
     case: Case | None
     defn: Definition | None
     actor_id: int | None  # who caused the event; None for timers
-    reporter_name: str | None
-    filing_unit_name: str | None
+    directory: projection.Directory
     assigned_unit_name: str | None
     extra: dict[str, Any] = field(default_factory=dict)
     unit_names: dict[int, str] = field(default_factory=dict)  # the units the payload names (from, to, holder)
@@ -132,22 +132,20 @@ def gather(session: Session, registry: DefinitionRegistry, row: OutboxMessage) -
         actor_id = session.scalar(
             select(CaseEvent.actor_id).where(CaseEvent.case_id == case.id, CaseEvent.seq == row.event_seq)
         )
-    reporter = session.get(User, case.reporter_id) if case is not None and case.reporter_id else None
-    filing = session.get(Unit, case.filing_unit_id) if case is not None else None
-    assigned = session.get(Unit, case.assigned_unit_id) if case is not None and case.assigned_unit_id else None
+    directory = projection.Directory.load(session)
+    if case is not None:
+        directory.need_people(session, [case.reporter_id])
     payload = row.payload or {}
     unit_ids = {payload.get(k) for k in ("from_unit_id", "to_unit_id", "assigned_unit_id")} - {None}
-    names = dict(session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(unit_ids))).all()) if unit_ids else {}
+    names = {uid: directory.unit_name(uid) for uid in unit_ids if directory.unit_name(uid)}
     if "assigned_unit_id" in payload:  # the holder at the event, not whoever holds it at delivery
         held = payload["assigned_unit_id"]
         assigned_name = names.get(held) if held is not None else None
     else:
-        assigned_name = assigned.name if assigned else None
+        assigned_name = (directory.unit_name(case.assigned_unit_id) or None) if case is not None else None
     facts = Facts(
-        row=row, case=case, defn=defn, actor_id=actor_id,
-        reporter_name=reporter.full_name if reporter else None,
-        filing_unit_name=filing.name if filing else None,
-        assigned_unit_name=assigned_name, unit_names=names,  # type: ignore[arg-type]
+        row=row, case=case, defn=defn, actor_id=actor_id, directory=directory,
+        assigned_unit_name=assigned_name, unit_names=names,
     )  # fmt: skip
     if case is not None and defn is not None:
         _question_and_answer(session, defn, case, row, facts)
@@ -187,6 +185,21 @@ def _question_and_answer(session: Session, defn: Definition, case: Case, row: Ou
         facts.asked = _texts(defn, entered)
     if event is not None and facts.topic_kind == "transition" and event.from_state in waiting:
         facts.answered = _texts(defn, event)
+
+
+def may_be_told(facts: Facts, user: User) -> bool:
+    """Whether this person may receive a message about the row's case: only if the definition lets them
+    see the case (a message names the case, its subject and its unit).
+
+    Two exceptions, each naming no filer: an alert to administrators about a failure on the case,
+    and the notice to the unit a case was taken from (it held the case at that event and must learn
+    that it no longer does, though it cannot see the case from then on)."""
+    if facts.case is None or facts.defn is None or facts.topic_kind == "admin":
+        return True
+    from_unit = (facts.row.payload or {}).get("from_unit_id")
+    if from_unit is not None and user.unit_id == from_unit:
+        return True
+    return policy.can_see(facts.defn, facts.case, Actor.from_user(user))
 
 
 def message_context(facts: Facts, user: User, url: str) -> dict[str, Any]:
@@ -230,9 +243,10 @@ def message_context(facts: Facts, user: User, url: str) -> dict[str, Any]:
 
     reporter = None
     confidential_request = False
-    if case is not None and defn is not None and facts.reporter_name and policy.may_see_reporter(defn, case, actor):
-        reporter = facts.reporter_name + (f" ({facts.filing_unit_name})" if facts.filing_unit_name else "")
-        confidential_request = bool(case.reporter_confidential) and user.id != case.reporter_id
+    if case is not None and defn is not None:
+        reporter = projection.filer_text(projection.case_filer(defn, case, actor, facts.directory, lang))
+        confidential_request = (bool(case.reporter_confidential) and user.id != case.reporter_id
+                                and projection.may_know_case_filer(defn, case, actor))
     from_unit, to_unit = payload.get("from_unit_id"), payload.get("to_unit_id")
     pick = 0 if lang == "vi" else 1
     if facts.topic_kind == "transition" and from_unit is not None and payload.get("from_state") == state_id:

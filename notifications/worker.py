@@ -53,7 +53,7 @@ from notifications.claims import claim, renew
 from notifications.email import MailConfig, SmtpMailer, build_message
 from notifications.failures import tell_admins_row_failed
 from notifications.recipients import nobody_reached, people_for
-from notifications.render import Rendered, base_url, gather, message_context, render_message
+from notifications.render import Rendered, base_url, gather, may_be_told, message_context, render_message
 from notifications.settings import PassReport, Settings, worker_name
 
 log = logging.getLogger(__name__)
@@ -148,7 +148,7 @@ def _fan_out(runtime: Runtime, row_id: int, mail: MailConfig, worker: str, setti
             if unit_id is None:
                 return _fail_now(s, row, f"relation {unresolved} resolves to no active unit", report, now, uow)
             row.recipient_unit_id = unit_id
-        people = people_for(s, row, exclude_user_id=facts.actor_id)
+        people = [p for p in people_for(s, row, exclude_user_id=facts.actor_id) if may_be_told(facts, p)]
         if not people and nobody_reached(s, row):
             # Nobody active matches the recipient: failed and shown at once (no retry brings someone).
             return _fail_now(s, row, "no active person matches this recipient", report, now, uow)

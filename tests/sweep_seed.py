@@ -33,7 +33,8 @@ def seed_cases(rt: Runtime, n: int, now: datetime, *, prefix: str = "SW", chunk:
         start = int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(Case.id), 0))).scalar_one())
         for lo in range(0, n, chunk):
             rows: list[dict[str, Any]] = [
-                dict(reference=f"{prefix}-{start + i + 1:09d}", workflow_name="press_violation", workflow_version=1,
+                dict(reference=f"{prefix}-{start + i + 1:09d}", workflow_name="press_violation",
+                     workflow_version=rt.registry.latest("press_violation").version,
                      state="reported", version=1, closed=False, filing_unit_id=filing, reporter_id=None,
                      reporter_confidential=False, assigned_unit_id=intake, handling_unit_id=None, facts={},
                      state_entered_at=deadline - timedelta(days=7), deadline_at=deadline, deadline_info=info,

@@ -119,9 +119,9 @@ def test_a_changed_stored_deadline_no_longer_matches_its_history(org, clock):
     case = load_case(org, out.case_id)
     with org.rt.read_session() as s:
         events = s.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id)).all()
-    at, _ = recompute_deadline(events, org.rt.registry.get("press_violation", 1), get_calendar())
+    at, _ = recompute_deadline(events, org.rt.registry.get("press_violation", case.workflow_version), get_calendar())
     assert at == case.deadline_at
-    at_other, _ = recompute_deadline(events, org.rt.registry.get("press_violation", 1), _calendar_with_day_off())
+    at_other, _ = recompute_deadline(events, org.rt.registry.get("press_violation", case.workflow_version), _calendar_with_day_off())
     assert at_other != case.deadline_at  # a holiday announced later moves the recomputed date
 
 

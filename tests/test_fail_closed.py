@@ -24,7 +24,7 @@ from notifications import failures
 from tests.notify_support import deliver, give_addresses, running_smtp, set_user
 from tests.support import REPORT, case_in, data_for, fire, load_case
 from tests.support import file as file_report
-from tests.test_versioning import write_v2
+from tests.test_versioning import CURRENT, write_v2
 
 
 def local(y: int, m: int, d: int, hh: int = 9) -> datetime:
@@ -165,21 +165,21 @@ def test_a_unit_with_someone_able_to_act_needs_no_confirmation(org, rt):
 
 
 def test_a_process_meeting_a_newly_loaded_definition_version_loads_it_and_fires(org, rt, db_url, clock, tmp_path):
-    old = Runtime.from_url(db_url, clock=clock)  # a process started before version 2 existed
+    old = Runtime.from_url(db_url, clock=clock)  # a process started before the next version existed
     old.load_definitions()
-    assert ("press_violation", 2) not in old.registry
-    rt.load_definitions(str(write_v2(tmp_path)))  # another process loads version 2
+    assert ("press_violation", CURRENT + 1) not in old.registry
+    rt.load_definitions(str(write_v2(tmp_path)))  # another process loads the next version
     clock.set(local(2026, 3, 2))
     with rt.uow() as uow:
         out = service.file_report(uow, org.actor("reporter"), "press_violation", dict(REPORT))
-    assert load_case(org, out.case_id).workflow_version == 2
+    assert load_case(org, out.case_id).workflow_version == CURRENT + 1
     clock.set(local(2026, 3, 10, 8))
     try:
         report = sweep(old)
     finally:
         old.engine.dispose()
     assert report.fired == 2 and report.failed == 0 and report.released == 0
-    assert ("press_violation", 2) in old.registry
+    assert ("press_violation", CURRENT + 1) in old.registry
 
 
 def test_a_timer_that_keeps_failing_is_retried_with_backoff_then_failed_listed_and_announced(org, rt, db_url, clock, cli):
@@ -270,8 +270,8 @@ def test_timer_attempts_and_next_attempt_are_shown_in_the_listing(org, rt, clock
 
 
 def test_a_running_scheduler_process_fires_a_case_under_a_version_loaded_after_it_started(org, rt, db_url, clock, tmp_path):
-    """A real `presscase scheduler`, started with version 1 only; version 2 is loaded by another
-    process and a case filed under it: the scheduler loads version 2 from the database and fires."""
+    """A real `presscase scheduler`, started with the current version only; the next is loaded by another
+    process and a case filed under it: the scheduler loads it from the database and fires."""
     from tests.test_scheduler_lock import STARTED, Proc
 
     proc = Proc(db_url, PRESSCASE_SWEEP_INTERVAL="1")  # its own clock is the real one: March 2026 has passed
@@ -281,7 +281,7 @@ def test_a_running_scheduler_process_fires_a_case_under_a_version_loaded_after_i
         clock.set(local(2026, 3, 2))
         with rt.uow() as uow:
             out = service.file_report(uow, org.actor("reporter"), "press_violation", dict(REPORT))
-        assert load_case(org, out.case_id).workflow_version == 2
+        assert load_case(org, out.case_id).workflow_version == CURRENT + 1
         deadline = time.monotonic() + 40
         while time.monotonic() < deadline:
             with rt.read_session() as s:

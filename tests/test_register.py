@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 import xml.etree.ElementTree as ET
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -189,18 +189,33 @@ def test_statistics_suppress_small_cells() -> None:
     assert suppress_table(("x",), [("a", [2])]).totals[0].text == "< 3"
 
 
-def test_statistics_page_hides_a_commune_with_one_case(app: Flask, org: Org) -> None:
-    case_in(org, "reported")  # two reports from the Mường So cell (reporter), four from Sin Suối Hồ
+def test_statistics_publish_closed_months_late_and_never_by_commune(app: Flask, org: Org, clock) -> None:
+    """Watching the page ties no filing to a place or a day: no breakdown by filing unit, a month appears
+    only once it has been over for PUBLICATION_DELAY_DAYS, and the page does not change before then."""
+    case_in(org, "reported")  # 2 March 2026: two reports from Mường So, four from Sin Suối Hồ
     for _ in range(4):
         file(org, "reporter_other")
     case_in(org, "published")
-    r = app.test_client().get("/cong-khai/thong-ke?year=2026")
-    assert r.status_code == 200
-    html = r.get_data(as_text=True)
-    row = lambda unit: re.search(rf'<tr data-key="{org.units[unit]}">.*?</tr>', html, re.S).group(0)  # noqa: E731
-    assert 'data-n="&lt; 3"' in row("CB-MS")  # 2 reports: suppressed
-    assert 'data-n="4"' in row("CB-SSH") or 'data-n="≥ 3"' in row("CB-SSH")
-    assert re.search(r'<tr data-key="received">.*?data-n="6"', html, re.S)  # the district total is shown
+    c = app.test_client()
+    early = c.get("/cong-khai/thong-ke?year=2026")
+    html = early.get_data(as_text=True)
+    assert early.status_code == 200 and 'id="stats-commune"' not in html
+    for code in ("CB-MS", "CB-SSH"):
+        assert f'data-key="{org.units[code]}"' not in html
+    assert 'data-key="2026-03"' not in html  # March is not over
+    file(org, "reporter_other")  # one more filing changes nothing anyone can see
+    again = c.get("/cong-khai/thong-ke?year=2026")
+    assert again.get_data() == early.get_data() and again.headers["ETag"] == early.headers["ETag"]
+    assert c.get("/cong-khai/thong-ke?year=2026", headers={"If-None-Match": early.headers["ETag"]}).status_code == 304
+
+    clock.set(datetime(2026, 4, 30, 12, tzinfo=UTC))  # March ended 29 days ago: not yet
+    assert 'data-key="2026-03"' not in c.get("/cong-khai/thong-ke?year=2026").get_data(as_text=True)
+    clock.set(datetime(2026, 5, 2, 12, tzinfo=UTC))
+    html = c.get("/cong-khai/thong-ke?year=2026").get_data(as_text=True)
+    assert re.search(r'<tr data-key="2026-03">.*?data-n="7"', html, re.S)  # the month's filings together
+    assert re.search(r'<tr data-key="received">.*?data-n="7"', html, re.S)
+    for code in ("CB-MS", "CB-SSH"):
+        assert f'data-key="{org.units[code]}"' not in html
 
 
 def test_conditional_get_is_answered_304_and_a_correction_changes_the_etag(app: Flask, org: Org, clock) -> None:

@@ -195,8 +195,11 @@ def test_the_second_workflow_runs_on_the_same_engine(org):
                           ("close", {})]:
         out = fire(org, out.case_id, trigger, leader, data)
     assert out.state == "closed"
-    with pytest.raises(NotFound):  # the propaganda department's assessor has no role in this workflow
-        fire(org, out.case_id, "close", "assessor", {})
+    with pytest.raises(NotFound):  # a party cell's reporter did not file it: it does not exist for them
+        fire(org, out.case_id, "close", "reporter", {})
+    with org.rt.uow() as uow, pytest.raises(NotPermitted):  # nobody in a party cell could act on it
+        service.file_report(uow, org.actor("reporter"), "staff_discipline",
+                            {"staff_member": "Phóng viên A", "misconduct": "ethics", "description": "x"})
 
 
 def test_worklist_filters_sorts_and_paginates_in_the_database(org, rt, clock):

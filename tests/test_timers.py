@@ -47,7 +47,7 @@ def pending(org, case_id: int) -> list[tuple[str, int | None, str | None]]:
 
 def status(org, case_id: int):
     case = load_case(org, case_id)
-    return deadline_status(case, org.rt.clock.now(), org.rt.calendar, org.rt.registry.get(case.workflow_name, 1))
+    return deadline_status(case, org.rt.clock.now(), org.rt.calendar, org.rt.registry.get(case.workflow_name, case.workflow_version))
 
 
 def test_a_case_left_in_reported_warns_reminds_then_escalates_twice(org, clock):

@@ -89,6 +89,6 @@ def test_admin_cannot_disable_themselves(app: Flask, org: Org) -> None:
 
 def test_workflow_definitions_with_versions_and_diagrams(app: Flask, org: Org) -> None:
     page = text(signed_in(app, "admin").get("/admin/workflows"))
-    assert "Phản ánh vi phạm báo chí" in page and "press_violation" in page and "phiên bản 1" in page
+    assert "Phản ánh vi phạm báo chí" in page and "press_violation" in page and "phiên bản 2" in page
     assert "staff_discipline" in page
     assert "stateDiagram-v2" in page and "Đã tiếp nhận" in page

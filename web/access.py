@@ -52,7 +52,8 @@ def overview_roles() -> set[str]:
     return {
         role
         for d in runtime().registry.all()
-        for role, rule in d.visibility.items()
+        for role, rules in d.visibility.items()
+        for rule in rules
         if rule.get("scope") == "any" and not rule.get("states")
     }
 

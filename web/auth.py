@@ -46,20 +46,21 @@ class SessionUser:
     roles: frozenset[str]
     generation: int
     is_active: bool = True
+    unit_type: str | None = None
     is_authenticated: bool = True
     is_anonymous: bool = False
 
     @classmethod
     def from_user(cls, user: User) -> SessionUser:
         return cls(user.id, user.username, user.full_name, user.unit_id, user.unit.name, user.language, user.roles,
-                   user.session_generation, user.active)  # fmt: skip
+                   user.session_generation, user.active, unit_type=user.unit.type)  # fmt: skip
 
     def get_id(self) -> str:
         return f"{self.id}.{self.generation}"
 
     @property
     def actor(self) -> Actor:
-        return Actor(self.id, self.unit_id, self.roles, self.full_name, self.language)
+        return Actor(self.id, self.unit_id, self.roles, self.full_name, self.language, self.unit_type)
 
 
 def load_user(user_key: str) -> SessionUser | None:

@@ -96,8 +96,7 @@ def _page(case_id: int, *, conflict: str | None = None, status: int = 200, kept:
 def checks_the_record(defn: Definition, roles: set[str] | frozenset[str]) -> bool:
     """Those who see every case of the workflow in every state (intake and oversight: assessors and
     supervisors) check how a deadline was counted; event numbers and calendar versions are for them."""
-    return any(defn.visibility.get(r, {}).get("scope") == "any" and not defn.visibility.get(r, {}).get("states")
-               for r in roles)  # fmt: skip
+    return any(rule.get("scope") == "any" and not rule.get("states") for r in roles for rule in defn.visibility.get(r, ()))
 
 
 @bp.route("/<id:case_id>")

@@ -5,7 +5,9 @@ Who sees what is decided here once, server-side, from the definitions' visibilit
   district, or any one unit they pick;
 - roles that see the cases their unit holds (handler, leader: visibility scope `handling_unit`)
   get their own unit only; asking for another unit is refused (403), never silently widened.
-The figures come from engine.reporting (aggregate queries); no export names a reporter.
+The figures come from engine.reporting (aggregate queries), made for the person asking: a
+confidential filer is named in no format, and the breakdown by filing unit is only for those who
+may know every filer (engine/projection.py).
 """
 
 from __future__ import annotations
@@ -46,14 +48,18 @@ def district_roles() -> set[str]:
     return overview_roles()
 
 
+UNIT_SCOPES = ("handling_unit", "assigned_unit", "competent_unit")
+
+
 def unit_roles() -> set[str]:
     """Roles that see the cases their own unit holds or handled (the policy's `handling_unit` scope)."""
     return {
         role
         for d in runtime().registry.all()
         if d.name == PRESS.workflow
-        for role, rule in d.visibility.items()
-        if rule.get("scope") == "handling_unit"
+        for role, rules in d.visibility.items()
+        for rule in rules
+        if rule.get("scope") in UNIT_SCOPES
     }
 
 
@@ -149,7 +155,7 @@ def index() -> tuple[str, int]:
     settings = _settings()
     scope, unit, may_choose = _scope()
     period, error, years = _period(settings)
-    report = make_report(runtime(), period, scope, lang(), case_limit=0, years=years)
+    report = make_report(runtime(), period, scope, lang(), case_limit=0, years=years, viewer=current_actor())
     return render_template("dashboard/index.html", report=report, charts=_charts(report), unit=unit,
                            may_choose=may_choose, units=_units_to_choose() if may_choose else [], error=error,
                            query=_query(period, unit), layouts=LAYOUTS), (400 if error else 200)  # fmt: skip
@@ -161,7 +167,7 @@ def report_page() -> tuple[str, int]:
     settings = _settings()
     scope, unit, _may_choose = _scope()
     period, error, years = _period(settings)
-    report = make_report(runtime(), period, scope, lang(), case_limit=PAGE_CASE_LIMIT, years=years)
+    report = make_report(runtime(), period, scope, lang(), case_limit=PAGE_CASE_LIMIT, years=years, viewer=current_actor())
     return render_template("dashboard/report.html", report=report, unit=unit, error=error, query=_query(period, unit),
                            limit=PAGE_CASE_LIMIT, layouts=LAYOUTS), (400 if error else 200)  # fmt: skip
 
@@ -183,20 +189,21 @@ def report_file(fmt: str) -> Response:
     if error:
         return Response(error, status=422, mimetype="text/plain")
     rt = runtime()
-    report = make_report(rt, period, scope, "vi", case_limit=0, years=years)  # official files are in Vietnamese
+    report = make_report(rt, period, scope, "vi", case_limit=0, years=years,
+                         viewer=current_actor())  # official files are in Vietnamese
     with rt.read_session() as s:
         if fmt == "docx":
             layout = request.args.get("layout", PARTY)
             if layout not in LAYOUTS:
                 abort(400)
-            cases = list(iter_cases(s, rt.registry, period, scope, "vi", DOCX_CASE_LIMIT))
+            cases = list(iter_cases(s, rt.registry, period, scope, "vi", DOCX_CASE_LIMIT, viewer=current_actor()))
             s_layout = settings.layout(layout)
             if unit is not None and layout == STATE:
                 parent = s.get(Unit, unit.parent_id) if unit.parent_id else None
                 s_layout = replace(s_layout, issuing_body=unit.name.upper(), parent_body=parent.name.upper() if parent else "")
             body = docx_bytes(report, cases, layout, settings, s_layout, _today())
         else:
-            cases_iter = iter_cases(s, rt.registry, period, scope, "vi")
+            cases_iter = iter_cases(s, rt.registry, period, scope, "vi", viewer=current_actor())
             body = csv_bytes(report, cases_iter) if fmt == "csv" else xlsx_bytes(report, cases_iter)
     resp = Response(body, mimetype=MIME[fmt])
     layout_name = request.args.get("layout", PARTY) if fmt == "docx" else None

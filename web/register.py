@@ -19,14 +19,13 @@ from typing import Any
 from flask import Blueprint, abort, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
 from engine import policy
-from engine import register as projection
+from engine import register as public_register
 from engine.clean_text import deep_safe, strip_forbidden
+from engine.clock import LOCAL_TZ
 from engine.errors import InvalidData
-from engine.models import Case, CaseEvent
 from engine.queries import load_visible_case
 from engine.register import (
     SEARCH_MAX,
@@ -39,7 +38,7 @@ from engine.register import (
     list_results,
     years,
 )
-from engine.register_stats import statistics
+from engine.register_stats import PUBLICATION_DELAY_DAYS, published_until, statistics
 from engine.validation import validate
 from web.access import current_actor, runtime
 from web.forms import arg_int, arg_text
@@ -51,7 +50,7 @@ bp = Blueprint("register", __name__)
 
 REFERENCE_RE = re.compile(r"[A-Za-z]{1,10}-\d{4}-\d{1,9}")
 ATOM = "http://www.w3.org/2005/Atom"
-PREVIEW_TRIGGERS = (projection.PUBLISH, projection.CORRECT)
+PREVIEW_TRIGGERS = (public_register.PUBLISH, public_register.CORRECT)
 MAX_AGE = 60  # seconds a browser or proxy may reuse a page without asking again
 
 
@@ -263,33 +262,29 @@ def feed() -> Response:
     return _conditional(seed, last, render)
 
 
-def _stats_seed() -> tuple[str, datetime | None]:
-    rt = runtime()
-    with rt.read_session() as s:
-        count, last = s.execute(select(func.count(), func.max(Case.updated_at)).where(Case.workflow_name == WORKFLOW)).one()
-        last_event = s.scalar(select(func.max(CaseEvent.id)))
-    base, _last = _stable_seed(f"stats|{count}|{last}|{last_event}")
-    return base, last
-
-
 @bp.route("/cong-khai/thong-ke")
 def stats() -> Response:
+    """The published months only; the ETag is the figures themselves and Last-Modified the end of the
+    last published month, so neither moves when a report is filed (engine.register_stats)."""
     rt = runtime()
-    this_year = rt.clock.now().year
+    now = rt.clock.now()
+    this_year = now.astimezone(LOCAL_TZ).year
     year = arg_int("year", this_year, 2000, this_year) or this_year
-    seed, last = _stats_seed()
+    with rt.read_session() as s:
+        st = statistics(s, rt.registry, rt.calendar, year, now)
+    seed = hashlib.sha256(repr((st, _defn().checksum)).encode()).hexdigest()
+    published = published_until(now)  # moves once a month, whatever is filed
 
     def render() -> Response:
         defn = _defn()
-        with rt.read_session() as s:
-            st = statistics(s, rt.registry, rt.calendar, year)
         lg = lang()
         kind_labels = {k: defn.choice_label("violation_kinds", k, lg) for k in defn.lists.get("violation_kinds", {})}
         body = render_template("register/stats.html", st=st, kind_labels=kind_labels,
-                               years=list(range(this_year, this_year - 6, -1)))  # fmt: skip
+                               years=list(range(this_year, this_year - 6, -1)),
+                               delay_days=PUBLICATION_DELAY_DAYS)  # fmt: skip
         return Response(body, mimetype="text/html")
 
-    return _conditional(seed, last, render)
+    return _conditional(seed, published, render)
 
 
 def preview_for(case_id: int, trigger: str, data: dict[str, Any]) -> tuple[dict[str, Any] | None, dict[str, str] | None]:
@@ -309,5 +304,5 @@ def preview_for(case_id: int, trigger: str, data: dict[str, Any]) -> tuple[dict[
             cleaned = validate(defn, t, data)
         except InvalidData as err:
             return None, err.field_messages(lang())
-        r = projection.preview(s, rt.registry, case_id, trigger, cleaned, rt.clock.now(), actor.unit_id)
+        r = public_register.preview(s, rt.registry, case_id, trigger, cleaned, rt.clock.now(), actor.unit_id)
         return (view(defn, r) if r else None), None

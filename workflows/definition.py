@@ -5,7 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-SCOPES = ("any", "own_unit", "assigned_unit", "handling_unit")
+# own_unit: filed by the actor's unit; own_report: filed by the actor in person; assigned_unit: held by
+# the actor's unit now; competent_unit: the actor's unit was made competent to handle it (and has not
+# returned it); handling_unit: either of the last two.
+SCOPES = ("any", "own_unit", "own_report", "assigned_unit", "competent_unit", "handling_unit")
 FIELD_TYPES = (
     "string", "text", "choice", "multichoice", "date", "integer", "money", "boolean", "url", "unit",
     "reference",
@@ -122,6 +125,9 @@ class FieldSpec:
     min: int | None = None
     max: int | None = None
     public: bool = False
+    # Names an official acting in office (who decided or signed): the names in it are never masked
+    # in the public register's texts (engine/redaction.py).
+    official: bool = False
 
     def label(self, lang: str = "vi") -> str:
         return self.label_vi if lang == "vi" else self.label_en
@@ -141,6 +147,9 @@ class TransitionSpec:
     guards: tuple[str, ...] = ()
     notify: tuple[Recipient, ...] = ()
     restart_deadline: bool = True
+    # The unit types an actor's unit must be of to fire it (empty: any); a case filed where nobody can
+    # act on it is refused rather than left with no one.
+    unit_types: tuple[str, ...] = ()
 
     @property
     def creates(self) -> bool:
@@ -167,7 +176,8 @@ class Definition:
     transitions: tuple[TransitionSpec, ...]
     roles: dict[str, dict[str, str]]
     relations: dict[str, dict[str, str]]
-    visibility: dict[str, dict[str, Any]]
+    # role -> its rules, each {scope, states?}; one matching rule is enough to see a case
+    visibility: dict[str, tuple[dict[str, Any], ...]]
     lists: dict[str, dict[str, dict[str, Any]]]
     legal_basis: dict[str, LegalBasis]
     index: dict[str, tuple[str, ...]]

@@ -192,6 +192,11 @@ def parse_definition(source: str, path: str = "<string>") -> Definition:
             if g not in KNOWN_GUARDS:
                 c.fail(f"{where}.guards", f"unknown guard {g!r} (known: {', '.join(KNOWN_GUARDS)})")
         notify = _parse_recipients(c, f"{where}.notify", t.get("notify", []), roles, relation_names)
+        if assign is not None and assign.get("handling_unit", "keep") not in ("keep", "clear"):
+            c.fail(f"{where}.assign.handling_unit", f"must be 'keep' or 'clear', got {assign['handling_unit']!r}")
+        t_unit_types = t.get("unit_types", [])
+        if not isinstance(t_unit_types, list) or not all(isinstance(u, str) for u in t_unit_types):
+            c.fail(f"{where}.unit_types", f"must be a list of unit types, got {t_unit_types!r}")
         transitions.append(
             TransitionSpec(
                 trigger=trigger,
@@ -206,6 +211,7 @@ def parse_definition(source: str, path: str = "<string>") -> Definition:
                 guards=guards,
                 notify=notify,
                 restart_deadline=bool(t.get("restart_deadline", True)),
+                unit_types=tuple(t_unit_types),
             )
         )
 
@@ -234,20 +240,31 @@ def parse_definition(source: str, path: str = "<string>") -> Definition:
         if not st.terminal and st.deadline is None:
             c.fail(f"states.{sid}.deadline", "is missing: every open state needs a deadline")
 
-    visibility = raw.get("visibility", {})
-    for role, rule in visibility.items():
+    visibility: dict[str, tuple[dict[str, Any], ...]] = {}
+    for role, rules in raw.get("visibility", {}).items():
         if role not in roles:
             c.fail(f"visibility.{role}", f"role {role!r} does not exist in [roles]")
-        if rule.get("scope") not in SCOPES:
-            c.fail(f"visibility.{role}.scope", f"must be one of {', '.join(SCOPES)}")
-        for s in rule.get("states", []):
-            if s not in states:
-                c.fail(f"visibility.{role}.states", f"unknown state {s!r}")
+        rules = [rules] if isinstance(rules, dict) else rules
+        if not isinstance(rules, list) or not rules or not all(isinstance(r, dict) for r in rules):
+            c.fail(f"visibility.{role}", "must be a { scope, states } table or a list of them")
+        for j, rule in enumerate(rules):
+            rw = f"visibility.{role}" + (f"[{j}]" if len(rules) > 1 else "")
+            if rule.get("scope") not in SCOPES:
+                c.fail(f"{rw}.scope", f"must be one of {', '.join(SCOPES)}")
+            for s in rule.get("states", []):
+                if s not in states:
+                    c.fail(f"{rw}.states", f"unknown state {s!r}")
+        visibility[role] = tuple(rules)
 
     confidentiality = raw.get("confidentiality", {})
     for r in confidentiality.get("reporter_visible_to", []):
         if r not in roles:
             c.fail("confidentiality.reporter_visible_to", f"role {r!r} does not exist in [roles]")
+    if not isinstance(confidentiality.get("always", False), bool):
+        c.fail("confidentiality.always", f"must be true or false, got {confidentiality['always']!r}")
+    flag = confidentiality.get("flag_field")
+    if flag is not None and not any(f.name == flag and f.type == "boolean" for t in transitions if t.creates for f in t.fields):
+        c.fail("confidentiality.flag_field", f"{flag!r} is not a boolean field of the creating transition")
 
     index: dict[str, tuple[str, ...]] = {}
     for column, names in raw.get("index", {}).items():
@@ -327,6 +344,7 @@ def _parse_fields(
                 min=f.get("min"),
                 max=f.get("max"),
                 public=bool(f.get("public", False)),
+                official=bool(f.get("official", False)),
             )
         )
     return tuple(fields)

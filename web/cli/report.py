@@ -18,6 +18,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from engine.actors import Actor
 from engine.models import Unit
 from engine.periods import PeriodError, PeriodOutOfRange, parse_period
 from engine.reporting import build, iter_cases
@@ -49,9 +50,14 @@ def unit_layout(settings: ReportSettings, layout: str, unit: Unit | None, parent
               help="DOCX only: state (Decree 30/2020/NĐ-CP) or party (Party Central Office guidance).")
 @click.option("--number", default="", help="DOCX only: the document number, when the clerk has given one.")
 @click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False, writable=True, path_type=Path))
+@click.option("--name-filers", is_flag=True, default=False,
+              help="Name the filing unit of confidential reports (only for readers the definition lets know them, "
+                   "such as the Standing Committee); by default they are shown as the kind of unit only.")
 @with_appcontext
-def report_command(period_text: str, unit_code: str | None, fmt: str, layout: str, number: str, out_path: Path) -> None:
+def report_command(period_text: str, unit_code: str | None, fmt: str, layout: str, number: str, out_path: Path,
+                   name_filers: bool) -> None:  # fmt: skip
     """Write the periodic report for a period and scope to a file."""
+    viewer = Actor.system() if name_filers else None  # None: the projection's reader who knows no confidential filer
     settings = load_settings(current_app.instance_path)
     years = app_report_years(current_app._get_current_object())  # type: ignore[attr-defined]
     try:
@@ -73,10 +79,10 @@ def report_command(period_text: str, unit_code: str | None, fmt: str, layout: st
         scope = Scope(unit_id=unit.id if unit else None)
         click.echo(f"Computing the figures for {period.label_en()} ({period.range_text()}), "
                    f"{unit.name if unit else 'whole district'}...", err=True)  # fmt: skip
-        report = build(s, rt.registry, rt.calendar, rt.clock, period, scope, "vi", case_limit=0)
+        report = build(s, rt.registry, rt.calendar, rt.clock, period, scope, "vi", case_limit=0, viewer=viewer)
         total = report.cases_total if fmt != "docx" else min(report.cases_total, DOCX_CASE_LIMIT)
         limit = DOCX_CASE_LIMIT if fmt == "docx" else None
-        cases = iter_cases(s, rt.registry, period, scope, "vi", limit)
+        cases = iter_cases(s, rt.registry, period, scope, "vi", limit, viewer=viewer)
         with click.progressbar(length=total, label=f"Writing {total} cases", file=sys.stderr) as bar:
             tick = lambda: bar.update(1)  # noqa: E731 - the exports call it once per case
             if fmt == "csv":
