@@ -115,19 +115,33 @@ def visible_clause(definitions: list[Definition], actor: Actor) -> ColumnElement
     return or_(*parts) if parts else false()
 
 
-def actionable_clause(definitions: list[Definition], actor: Actor) -> ColumnElement[bool]:
-    """Cases on which the actor may fire at least one transition now."""
+def actionable_clause(definitions: list[Definition], actor: Actor, *, responsible: bool | None = None) -> ColumnElement[bool]:
+    """Cases on which the actor may fire at least one transition now.
+
+    `responsible=True` keeps only the cases waiting on the actor: a transition the actor may fire
+    in the role the state names as `responsible` (any role, where the state names none); the
+    assessor's reassigning of a case a handling unit holds is then left out. `False` gives the rest,
+    the cases the actor may act on while they wait on someone else.
+    """
     parts = []
+    mine = []
     for defn in definitions:
         for t in defn.transitions:
-            if t.creates or not (actor.roles & set(t.roles)):
+            roles = actor.roles & set(t.roles)
+            if t.creates or not roles:
                 continue
-            parts.append(
-                and_(
-                    Case.workflow_name == defn.name,
-                    Case.workflow_version == defn.version,
-                    Case.state.in_(t.sources),
-                    scope_clause(t.scope, actor),
-                )
+            clause = and_(
+                Case.workflow_name == defn.name,
+                Case.workflow_version == defn.version,
+                Case.state.in_(t.sources),
+                scope_clause(t.scope, actor),
             )
-    return or_(*parts) if parts else false()
+            parts.append(clause)
+            waiting_on_me = [s for s in t.sources if defn.states[s].responsible in (None, *roles)]
+            if waiting_on_me:
+                mine.append(and_(clause, Case.state.in_(waiting_on_me)))
+    anything = or_(*parts) if parts else false()
+    if responsible is None:
+        return anything
+    on_me = or_(*mine) if mine else false()
+    return on_me if responsible else and_(anything, ~on_me)

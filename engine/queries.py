@@ -6,10 +6,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from engine import policy
+from engine import policy, search
 from engine.actors import Actor
 from engine.errors import NotFound
 from engine.models import Attachment, Case, CaseEvent, Unit, User
@@ -29,6 +29,7 @@ class WorklistFilter:
     search: str | None = None
     workflow: str | None = None
     open_only: bool = True
+    closed_only: bool = False
 
 
 COUNT_CAP = 1000  # counting stops here: "more than 1000" is all a person needs, and it keeps the count cheap
@@ -51,9 +52,11 @@ class Page:
         return max(known, self.page + 1) if self.has_next else max(known, self.page)
 
 
-def _apply_filter(q: Any, f: WorklistFilter, now: datetime) -> Any:
+def _apply_filter(q: Any, f: WorklistFilter, now: datetime, dialect: str) -> Any:
     if f.open_only:
         q = q.where(Case.closed.is_(False))
+    if f.closed_only:
+        q = q.where(Case.closed.is_(True))
     if f.workflow:
         q = q.where(Case.workflow_name == f.workflow)
     if f.state:
@@ -67,9 +70,9 @@ def _apply_filter(q: Any, f: WorklistFilter, now: datetime) -> Any:
     if f.overdue_only:
         q = q.where(Case.deadline_at < now)
     if f.search:
-        term = f.search.strip()[:100]
-        like = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        q = q.where(or_(Case.reference == term.upper(), Case.subject.ilike(like, escape="\\")))
+        found = search.search_clause(f.search, dialect)
+        if found is not None:
+            q = q.where(found)
     return q
 
 
@@ -118,10 +121,15 @@ def worklist(
     f: WorklistFilter = WorklistFilter(),
     page: int = 1,
     per_page: int = 25,
+    responsible: bool | None = None,
 ) -> Page:
-    """Cases the actor may act on now, most urgent first (no deadline last)."""
-    q = select(Case).where(policy.actionable_clause(registry.all(), actor))
-    q = _apply_filter(q, f, now)
+    """Cases the actor may act on now, most urgent first (no deadline last).
+
+    `responsible=True`: only those waiting on the actor's role and unit ("my work"); `False`: those
+    the actor may act on while another unit or role holds them (policy.actionable_clause).
+    """
+    q = select(Case).where(policy.actionable_clause(registry.all(), actor, responsible=responsible))
+    q = _apply_filter(q, f, now, _dialect(session))
     return _paginate_by_deadline(session, q, page, per_page)
 
 
@@ -134,11 +142,15 @@ def visible_cases(
     page: int = 1,
     per_page: int = 25,
 ) -> Page:
-    """Every case the actor may see (the reporter's "my unit's reports"), newest first."""
+    """Every case the actor may see, in every state (the search, and the reporter's "my unit's reports"), newest first."""
     q = select(Case).where(policy.visible_clause(registry.all(), actor))
-    q = _apply_filter(q, f, now)
+    q = _apply_filter(q, f, now, _dialect(session))
     q = q.order_by(Case.created_at.desc(), Case.id.desc())
     return _paginate(session, q, page, per_page)
+
+
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
 
 
 @dataclass

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from engine import deadlines, limitation, policy, records, timers
+from engine import deadlines, limitation, policy, records, search, timers
 from engine.actors import Actor
 from engine.clock import LOCAL_TZ
 from engine.errors import InvalidData, NotAvailable, NotFound, NotPermitted, StaleVersion
@@ -155,6 +155,7 @@ def _apply(
             if cleaned.get(name) not in (None, ""):
                 setattr(case, column, str(cleaned[name])[:300])
     case.facts = {**(case.facts or {}), **{k: v for k, v in cleaned.items()}}
+    case.search_text = search.search_text(case.reference, case.subject)
 
     if t.assign:
         if "from_field" in t.assign:
