@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from engine import policy, search
@@ -30,6 +30,11 @@ class WorklistFilter:
     workflow: str | None = None
     open_only: bool = True
     closed_only: bool = False
+    handling_unit_id: int | None = None  # the unit that handled (or handles) it: the dashboard's "by handling unit"
+    involving_unit_id: int | None = None  # holds it or handled it: the dashboard's one-unit scope
+    escalated_only: bool = False
+    created_from: datetime | None = None  # [from, to) in UTC: the dashboard's period of receipt
+    created_to: datetime | None = None
 
 
 COUNT_CAP = 1000  # counting stops here: "more than 1000" is all a person needs, and it keeps the count cheap
@@ -68,7 +73,17 @@ def _apply_filter(q: Any, f: WorklistFilter, now: datetime, dialect: str) -> Any
     if f.severity:
         q = q.where(Case.severity == f.severity)
     if f.overdue_only:
-        q = q.where(Case.deadline_at < now)
+        q = q.where(Case.deadline_at < now, Case.closed.is_(False))
+    if f.handling_unit_id:
+        q = q.where(Case.handling_unit_id == f.handling_unit_id)
+    if f.involving_unit_id:
+        q = q.where(or_(Case.assigned_unit_id == f.involving_unit_id, Case.handling_unit_id == f.involving_unit_id))
+    if f.escalated_only:
+        q = q.where(Case.escalation_level > 0, Case.closed.is_(False))
+    if f.created_from:
+        q = q.where(Case.created_at >= f.created_from)
+    if f.created_to:
+        q = q.where(Case.created_at < f.created_to)
     if f.search:
         found = search.search_clause(f.search, dialect)
         if found is not None:

@@ -66,12 +66,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from web import admin, auth, cases, dashboard, errors, extend, home, inbox, overview, reports, worklist
+    from web import admin, auth, cases, dashboard, errors, extend, home, inbox, overview, reports, search, worklist
     from web import register as public_register
 
     app.url_map.converters["id"] = cases.IdConverter
     app.url_map.converters["int"] = cases.BoundedIntConverter  # also guards other blueprints' <int:...> routes
-    for module in (home, auth, reports, worklist, cases, admin, overview, inbox, public_register, dashboard, extend):
+    for module in (home, auth, reports, worklist, search, cases, admin, overview, inbox, public_register, dashboard, extend):
         app.register_blueprint(module.bp)
     errors.init_app(app)
 

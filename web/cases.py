@@ -84,6 +84,7 @@ def _page(case_id: int, *, conflict: str | None = None, status: int = 200) -> tu
             "diagram": diagram(cv.definition, cv.case.state, lang()),
             "conflict": conflict, "filed": request.args.get("filed") == "1",
             "may_extend": policy.may_extend(cv.definition, cv.case, actor),
+            "public_url": public_register.public_url(cv.case),
         }  # fmt: skip
         return render_template("cases/show.html", **ctx), status
 

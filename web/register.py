@@ -53,6 +53,13 @@ PREVIEW_TRIGGERS = (projection.PUBLISH, projection.CORRECT)
 MAX_AGE = 60  # seconds a browser or proxy may reuse a page without asking again
 
 
+def public_url(case: Case) -> str | None:
+    """The case's entry on the public register once it is published there (None before, and for other workflows)."""
+    if case.workflow_name == projection.WORKFLOW and case.state == projection.PUBLISHED:
+        return url_for("register.detail", reference=case.reference)
+    return None
+
+
 def _defn() -> Definition:
     return runtime().registry.latest(WORKFLOW)
 
