@@ -7,13 +7,13 @@ with the version the form was rendered from, so a forged or stale request change
 from __future__ import annotations
 
 import unicodedata
-from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import undefer
 from werkzeug.routing import BaseConverter, IntegerConverter, ValidationError
@@ -21,12 +21,12 @@ from werkzeug.wrappers import Response
 
 from engine import policy, service
 from engine.errors import InvalidData, NotAvailable, StaleVersion
-from engine.machine import mermaid
 from engine.models import Attachment
 from engine.queries import case_view, load_visible_case
 from web import register as public_register
 from web.access import current_actor, runtime
 from web.badges import badge_for, status_of
+from web.diagram import workflow_svg
 from web.forms import EVIDENCE_FIELD, data_from_request, evidence_field, fields_for, uploads_from_request
 from web.i18n import lang
 from web.present import report_facts, timeline, unit_names
@@ -61,10 +61,9 @@ class BoundedIntConverter(IntegerConverter):
         super().__init__(map, *args, **kwargs)
 
 
-@lru_cache(maxsize=256)
-def diagram(defn: Definition, state: str, language: str) -> str:
-    """The Mermaid text of a definition with the current state highlighted (drawn once per state and language)."""
-    return mermaid(defn, state, language)
+def diagram(defn: Definition, state: str, language: str) -> Markup:
+    """The definition drawn as SVG with the current state highlighted (drawn once per version, state and language)."""
+    return workflow_svg(defn, state or None, language)
 
 
 def _page(case_id: int, *, conflict: str | None = None, status: int = 200) -> tuple[str, int]:
