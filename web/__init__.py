@@ -48,7 +48,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
 
     csrf.init_app(app)
-    from web import auth, i18n
+    from web import assets, auth, i18n
+
+    assets.init_app(app)  # first: its compression runs after every other after_request hook
 
     i18n.init_app(app)
     auth.init_app(app)
