@@ -57,7 +57,8 @@ class Page:
         return max(known, self.page + 1) if self.has_next else max(known, self.page)
 
 
-def _apply_filter(q: Any, f: WorklistFilter, now: datetime, dialect: str) -> Any:
+def _apply_filter(q: Any, f: WorklistFilter, now: datetime, session: Session, newest_first: bool = False) -> Any:
+    """The filter's conditions; with `newest_first` the search (if any) is left to the caller (search.newest_first)."""
     if f.open_only:
         q = q.where(Case.closed.is_(False))
     if f.closed_only:
@@ -84,10 +85,10 @@ def _apply_filter(q: Any, f: WorklistFilter, now: datetime, dialect: str) -> Any
         q = q.where(Case.created_at >= f.created_from)
     if f.created_to:
         q = q.where(Case.created_at < f.created_to)
-    if f.search:
-        found = search.search_clause(f.search, dialect)
+    if f.search and not newest_first:
+        found = search.search_clause(session, f.search)
         if found is not None:
-            q = q.where(found)
+            q = q.where(found.clause)
     return q
 
 
@@ -144,7 +145,7 @@ def worklist(
     the actor may act on while another unit or role holds them (policy.actionable_clause).
     """
     q = select(Case).where(policy.actionable_clause(registry.all(), actor, responsible=responsible))
-    q = _apply_filter(q, f, now, _dialect(session))
+    q = _apply_filter(q, f, now, session)
     return _paginate_by_deadline(session, q, page, per_page)
 
 
@@ -159,13 +160,9 @@ def visible_cases(
 ) -> Page:
     """Every case the actor may see, in every state (the search, and the reporter's "my unit's reports"), newest first."""
     q = select(Case).where(policy.visible_clause(registry.all(), actor))
-    q = _apply_filter(q, f, now, _dialect(session))
-    q = q.order_by(Case.created_at.desc(), Case.id.desc())
+    q = _apply_filter(q, f, now, session, newest_first=True)
+    q = search.newest_first(session, q, f.search or "")  # newest first: ids are given in filing order
     return _paginate(session, q, page, per_page)
-
-
-def _dialect(session: Session) -> str:
-    return session.get_bind().dialect.name
 
 
 @dataclass

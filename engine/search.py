@@ -10,21 +10,26 @@ indexed for substring search with each database's own tool:
 - SQLite: an FTS5 table with the trigram tokenizer over the same column (`cases_search`, kept in
   step by triggers), which serves `LIKE '%term%'` on the FTS table.
 
-Both need three characters to use the index; a shorter term is matched by a scan of the column.
+Both need three characters to use the index; a shorter term finds nothing (the page says so).
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Index, literal_column, or_, select, text
+from sqlalchemy import ColumnElement, Index, Integer, Select, String, column, false, select, table
+from sqlalchemy.orm import Session
 
 from engine.models import Case
 
 MAX_TERM = 100
+MIN_TERM = 3
+FTS_PROBE = 500
 SQLITE_FTS_TABLE = "cases_search"
+FTS = table(SQLITE_FTS_TABLE, column("rowid", Integer), column("search_text", String))
 _SPACES = re.compile(r"\s+")
 
 
@@ -46,24 +51,78 @@ def _like_pattern(term: str) -> str:
     return "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def search_clause(term: str, dialect: str) -> ColumnElement[bool] | None:
-    """A WHERE clause finding `term` anywhere in a case's reference or subject; None when there is nothing to find.
+@dataclass(frozen=True)
+class Match:
+    """How to find a term: `clause` for the WHERE (an id list or the column's LIKE)."""
 
-    On SQLite a term of three characters or more goes through the FTS5 trigram table (an index
-    lookup instead of a scan of every case); the exact reference also matches through its unique index.
+    clause: ColumnElement[bool]
+
+
+def _fts_able(session: Session, folded: str) -> bool:
+    return session.get_bind().dialect.name == "sqlite" and not any(ch in folded for ch in "%_\\")
+
+
+def search_clause(session: Session, term: str) -> Match | None:
+    """A WHERE clause finding `term` anywhere in a case's folded reference or subject; None when there is nothing to find.
+
+    For lists in an order of their own (the worklist, most urgent first). On SQLite the FTS5
+    trigram table is asked first, for at most FTS_PROBE matches (it stops there): a rarer term
+    becomes a list of case ids, read by primary key; a commoner one is matched on the column
+    while the list's own index is walked, which stops after a page since matches are everywhere.
+    PostgreSQL's planner makes that choice itself from the trigram index's statistics.
     """
     folded = fold(term[:MAX_TERM])
     if not folded:
         return None
-    pattern = _like_pattern(folded)
-    exact = Case.reference == term.strip().upper()
-    if dialect == "sqlite" and len(folded) >= 3 and not any(ch in folded for ch in "%_\\"):
-        # No ESCAPE clause here: FTS5 leaves a LIKE with ESCAPE to a full scan of its table.
-        hits = select(literal_column("rowid")).select_from(text(SQLITE_FTS_TABLE)).where(
-            literal_column("search_text").like(f"%{folded}%")
-        )
-        return or_(exact, Case.id.in_(hits))
-    return or_(exact, Case.search_text.like(pattern, escape="\\"))
+    if len(folded) < MIN_TERM:  # one or two letters match nearly everything, and no index serves them
+        return Match(false())
+    column = Case.search_text.like(_like_pattern(folded), escape="\\")
+    if not _fts_able(session, folded):
+        return Match(column)
+    # No ESCAPE clause here: FTS5 leaves a LIKE with ESCAPE to a full scan of its table.
+    probe = select(FTS.c.rowid).where(FTS.c.search_text.like(f"%{folded}%")).limit(FTS_PROBE)
+    ids = list(session.scalars(probe))
+    return Match(Case.id.in_(ids) if len(ids) < FTS_PROBE else column)
+
+
+def newest_first(session: Session, q: Select[Any], term: str) -> Select[Any]:
+    """`q` narrowed to the cases matching `term`, newest (highest id) first: the search page's order.
+
+    On SQLite the FTS5 table drives: it yields matches newest first and lazily, each case is read
+    by primary key, and the page (and the capped count) stop as soon as they have enough, however
+    common the term. `NOT INDEXED` keeps SQLite's planner from walking a unit's cases instead and
+    probing the FTS table for each (measured thousands of times slower for a common term).
+    """
+    folded = fold(term[:MAX_TERM])
+    if not folded:
+        return q.order_by(Case.id.desc())
+    if len(folded) < MIN_TERM:
+        return q.where(false())
+    if not _fts_able(session, folded):
+        return q.where(Case.search_text.like(_like_pattern(folded), escape="\\")).order_by(Case.id.desc())
+    return (
+        q.join(FTS, FTS.c.rowid == Case.id)
+        .where(FTS.c.search_text.like(f"%{folded}%"))
+        .with_hint(Case, "NOT INDEXED", "sqlite")
+        .order_by(FTS.c.rowid.desc())
+    )
+
+
+def _render_sqlite_table_hints() -> None:
+    """Let `select().with_hint(table, "NOT INDEXED", "sqlite")` reach SQLite, which SQLAlchemy's SQLite compiler drops.
+
+    SQLite's own syntax puts the hint after the table name (`FROM cases NOT INDEXED`); only hints
+    given for the "sqlite" dialect are rendered, so other databases never see them.
+    """
+    from sqlalchemy.dialects.sqlite.base import SQLiteCompiler
+
+    def get_from_hint_text(self: SQLiteCompiler, table: Any, text: str | None) -> str | None:
+        return text
+
+    SQLiteCompiler.get_from_hint_text = get_from_hint_text  # type: ignore[method-assign]
+
+
+_render_sqlite_table_hints()
 
 
 # PostgreSQL's substring index; SQLite's is the FTS5 table made by migration 0011.

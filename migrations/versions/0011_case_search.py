@@ -7,9 +7,9 @@ Create Date: 2026-12-02 04:00:00
 `cases.search_text` holds the reference and subject folded (lower case, no diacritics), written
 by the engine with every transition (engine/search.py) and filled here for existing cases.
 PostgreSQL indexes it with a GIN trigram index (pg_trgm, a trusted extension since PostgreSQL 13);
-SQLite with an FTS5 table using the trigram tokenizer, external-content over `cases` and kept in
-step by triggers. A later migration that rebuilds `cases` in SQLite batch mode drops those
-triggers: it must re-create them (`_create_sqlite_index` below) and rebuild the FTS table.
+SQLite with an FTS5 table using the trigram tokenizer (`cases_search`, rowid = case id, with its
+own copy of the text) kept in step by triggers. A later migration that rebuilds `cases` in SQLite batch mode drops those
+triggers: it must re-create them (`_create_sqlite_index` below) and refill the FTS table.
 """
 from __future__ import annotations
 
@@ -27,15 +27,16 @@ FTS = "cases_search"
 
 
 def _create_sqlite_index() -> None:
-    op.execute(f"CREATE VIRTUAL TABLE {FTS} USING fts5(search_text, content='cases', content_rowid='id', tokenize='trigram')")
+    # The FTS table keeps its own copy of the text: checking a LIKE candidate then reads a short
+    # row, not the end of a wide case row (search_text is its last column, after the JSON facts).
+    op.execute(f"CREATE VIRTUAL TABLE {FTS} USING fts5(search_text, tokenize='trigram')")
     op.execute(f"""CREATE TRIGGER {FTS}_ai AFTER INSERT ON cases BEGIN
-        INSERT INTO {FTS}(rowid, search_text) VALUES (new.id, new.search_text); END""")
+        INSERT INTO {FTS}(rowid, search_text) VALUES (new.id, coalesce(new.search_text, '')); END""")
     op.execute(f"""CREATE TRIGGER {FTS}_ad AFTER DELETE ON cases BEGIN
-        INSERT INTO {FTS}({FTS}, rowid, search_text) VALUES ('delete', old.id, old.search_text); END""")
+        DELETE FROM {FTS} WHERE rowid = old.id; END""")
     op.execute(f"""CREATE TRIGGER {FTS}_au AFTER UPDATE OF search_text ON cases
         WHEN old.search_text IS NOT new.search_text BEGIN
-        INSERT INTO {FTS}({FTS}, rowid, search_text) VALUES ('delete', old.id, old.search_text);
-        INSERT INTO {FTS}(rowid, search_text) VALUES (new.id, new.search_text); END""")
+        UPDATE {FTS} SET search_text = coalesce(new.search_text, '') WHERE rowid = new.id; END""")
 
 
 def _backfill() -> None:
@@ -62,7 +63,7 @@ def upgrade() -> None:
         op.execute("CREATE INDEX ix_cases_search_trgm ON cases USING gin (search_text gin_trgm_ops)")
     else:
         _create_sqlite_index()
-        op.execute(f"INSERT INTO {FTS}({FTS}) VALUES ('rebuild')")
+        op.execute(f"INSERT INTO {FTS}(rowid, search_text) SELECT id, coalesce(search_text, '') FROM cases")
 
 
 def downgrade() -> None:
