@@ -18,6 +18,7 @@ from sqlalchemy import select
 from engine.clock import LOCAL_TZ
 from engine.models import Unit
 from engine.queries import WorklistFilter, visible_cases
+from engine.search import MIN_TERM, fold
 from web.access import current_actor, roles_required, runtime
 from web.badges import badge_for
 from web.forms import arg_int, arg_text
@@ -98,4 +99,5 @@ def index() -> str:
         "search.html", rows=rows, page=page, f=f, status=status, units=units, states=state_choices(defs),
         kinds=list_choices(defs, "kind"), narrowed=bool(args.keys() - {"q", "state", "kind", "unit", "status"}),
         page_url=lambda n: "?" + urlencode({**args, "page": n}),
+        too_short=bool(f.search) and len(fold(f.search)) < MIN_TERM, min_term=MIN_TERM,
     )  # fmt: skip
