@@ -88,7 +88,7 @@ def _apply_filter(q: Any, f: WorklistFilter, now: datetime, session: Session, ne
     if f.search and not newest_first:
         found = search.search_clause(session, f.search)
         if found is not None:
-            q = q.where(found.clause)
+            q = q.where(found)
     return q
 
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, Index, Integer, Select, String, column, false, select, table
@@ -51,18 +50,11 @@ def _like_pattern(term: str) -> str:
     return "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-@dataclass(frozen=True)
-class Match:
-    """How to find a term: `clause` for the WHERE (an id list or the column's LIKE)."""
-
-    clause: ColumnElement[bool]
-
-
 def _fts_able(session: Session, folded: str) -> bool:
     return session.get_bind().dialect.name == "sqlite" and not any(ch in folded for ch in "%_\\")
 
 
-def search_clause(session: Session, term: str) -> Match | None:
+def search_clause(session: Session, term: str) -> ColumnElement[bool] | None:
     """A WHERE clause finding `term` anywhere in a case's folded reference or subject; None when there is nothing to find.
 
     For lists in an order of their own (the worklist, most urgent first). On SQLite the FTS5
@@ -75,14 +67,14 @@ def search_clause(session: Session, term: str) -> Match | None:
     if not folded:
         return None
     if len(folded) < MIN_TERM:  # one or two letters match nearly everything, and no index serves them
-        return Match(false())
-    column = Case.search_text.like(_like_pattern(folded), escape="\\")
+        return false()
+    on_column = Case.search_text.like(_like_pattern(folded), escape="\\")
     if not _fts_able(session, folded):
-        return Match(column)
+        return on_column
     # No ESCAPE clause here: FTS5 leaves a LIKE with ESCAPE to a full scan of its table.
     probe = select(FTS.c.rowid).where(FTS.c.search_text.like(f"%{folded}%")).limit(FTS_PROBE)
     ids = list(session.scalars(probe))
-    return Match(Case.id.in_(ids) if len(ids) < FTS_PROBE else column)
+    return Case.id.in_(ids) if len(ids) < FTS_PROBE else on_column
 
 
 def newest_first(session: Session, q: Select[Any], term: str) -> Select[Any]:

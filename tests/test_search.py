@@ -92,3 +92,27 @@ def test_search_page_through_the_worklist_filter_too(org, term):
         page = queries.worklist(s, rt.registry, org.actor("assessor"), rt.clock.now(), queries.WorklistFilter(search=term))
     found = [c.reference for c in page.items]
     assert found == ([hot.reference] if term == "tin nong" else [])
+
+
+def test_common_and_rare_terms_find_the_same_cases(org, monkeypatch):
+    """SQLite reads a rare term's matches by id and a common one on the column: both give the same answer."""
+    import engine.search
+
+    cases = [file(org, subject_name=f"Trang Tin nóng số {i}") for i in range(4)]
+    rare = _find(org, "assessor", "tin nong")
+    worklist_rare = _worklist(org, "tin nong")
+    monkeypatch.setattr(engine.search, "FTS_PROBE", 2)  # now "tin nong" counts as common
+    assert _find(org, "assessor", "tin nong") == rare == sorted(o.reference for o in cases)
+    assert _worklist(org, "tin nong") == worklist_rare == sorted(o.reference for o in cases)
+
+
+def test_a_term_under_three_characters_finds_nothing(org):
+    file(org, subject_name="Trang AB")
+    assert _find(org, "assessor", "ab") == [] and _worklist(org, "ab") == []
+
+
+def _worklist(org, term: str) -> list[str]:
+    rt = org.rt
+    with rt.read_session() as s:
+        page = queries.worklist(s, rt.registry, org.actor("assessor"), rt.clock.now(), queries.WorklistFilter(search=term))
+        return sorted(c.reference for c in page.items)
