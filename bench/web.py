@@ -5,7 +5,7 @@ through the real form; timed over many requests. The cases are bulk-inserted wit
 executemany for setup speed, but shaped as the engine writes them: deadlines from
 engine.deadlines.compute_deadline, promoted columns, hash-chained history, evidence rows.
 
-    .venv/bin/python bench/web.py [--cases 100000] [--requests 300] [--no-browser]
+    .venv/bin/python bench/web.py [--cases 100000] [--requests 300] [--keep FILE] [--no-browser]
 
 The search is timed over a mix of what people type: words without diacritics ("phong tho"), in
 capitals with them ("TIN TÂY BẮC"), and partial references ("012345"), as the assessor (every
@@ -28,6 +28,8 @@ import statistics
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -38,6 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import sqlalchemy as sa  # noqa: E402
 
 from bench._common import emit, seed_org, sqlite_database, unit_ids  # noqa: E402
+from engine import migrate  # noqa: E402
 from engine.clock import LOCAL_TZ  # noqa: E402
 from engine.deadlines import compute_deadline  # noqa: E402
 from engine.demo import SUBJECTS, TINY_PNG  # noqa: E402
@@ -247,10 +250,25 @@ def summary(name: str, ms: list[float]) -> tuple[float, float]:
     return p50, p95
 
 
+@contextmanager
+def _database(keep: Path | None) -> Iterator[tuple[str, bool]]:
+    """(url, whether it must be seeded): a fresh temporary database, or `keep`, seeded on first use."""
+    if keep is None:
+        with sqlite_database() as url:
+            yield url, True
+        return
+    url = f"sqlite:///{keep.resolve()}"
+    fresh = not keep.exists()
+    if fresh:
+        migrate.upgrade(url)
+    yield url, fresh
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--cases", type=int, default=100_000)
     ap.add_argument("--requests", type=int, default=300)
+    ap.add_argument("--keep", type=Path, help="a database file to seed once and reuse (a million cases take long to seed)")
     ap.add_argument("--no-browser", action="store_true", help="skip the Chromium figures (case_first_visit_kb, case_3g_s)")
     args = ap.parse_args()
 
@@ -261,12 +279,18 @@ def main() -> None:
 
     from web import create_app
 
-    with sqlite_database() as url:
+    with _database(args.keep) as (url, fresh):
         rt = Runtime.from_url(url)
-        seed_org(rt)
-        t0 = time.perf_counter()
-        bulk_cases(rt, args.cases, rt.clock.now().astimezone(UTC))
-        print(f"setup: {args.cases} cases in {time.perf_counter() - t0:.1f} s ({url})", flush=True)
+        if fresh:
+            seed_org(rt)
+            t0 = time.perf_counter()
+            bulk_cases(rt, args.cases, rt.clock.now().astimezone(UTC))
+            print(f"setup: {args.cases} cases in {time.perf_counter() - t0:.1f} s ({url})", flush=True)
+        else:
+            rt.load_definitions()
+            with rt.read_session() as s:
+                args.cases = s.scalar(sa.select(sa.func.count()).select_from(Case)) or 0
+            print(f"setup: reusing {url} with {args.cases} cases", flush=True)
         app = create_app({"RUNTIME": rt, "SECRET_KEY": "bench-secret"})
         server = create_server(app, host="127.0.0.1", port=0, threads=4)
         thread = threading.Thread(target=server.run, daemon=True)
