@@ -77,7 +77,7 @@ def test_signed_out_is_sent_to_sign_in(app: Flask) -> None:
 def test_report_page_and_downloads(app: Flask, district, org: Org) -> None:
     w = signed_in(app, "supervisor")
     page = text(w.get("/dashboard/report?period=2026"))
-    assert "dashboard.css" in page and district.refs["E"] in page and "Công an huyện" in page
+    assert re.search(r"/static/dashboard\.[0-9a-f]{10}\.css", page) and district.refs["E"] in page and "Công an huyện" in page
     assert "Reporter" not in page.split('<main id="main">')[1]
     r = w.get("/dashboard/report.csv?period=2026")
     assert r.mimetype == "text/csv" and r.data.startswith(b"\xef\xbb\xbf")
