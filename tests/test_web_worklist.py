@@ -80,7 +80,7 @@ def test_overview_counts_by_state_and_overdue(app: Flask, org: Org, clock: Froze
     case_in(org, "dismissed")
     clock.advance(days=10)
     page = text(signed_in(app, "supervisor").get("/overview"))
-    counts = dict(re.findall(r'<tr data-workflow="press_violation" data-state="(\w+)"><td>[^<]*</td><td class="num">(\d+)</td>', page))
+    counts = dict(re.findall(r'<tr data-workflow="press_violation" data-state="(\w+)"><td>[^<]*</td><td class="num"><a href="[^"]+">(\d+)</a></td>', page))
     assert counts["reported"] == "1" and counts["published"] == "1" and counts["dismissed"] == "1"
     assert counts["assessed"] == "0"
     assert late.reference in page and "quá hạn 3 ngày làm việc" in page.lower()
