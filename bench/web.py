@@ -1,13 +1,21 @@
-"""Web benchmark: the worklist's first page and a case page, with 100,000 cases in SQLite.
+"""Web benchmark: the worklist's first page, a case page and the case search, with 100,000 cases in SQLite.
 
 Served by the real app on waitress (the production WSGI server) over a real socket, signed in
 through the real form; timed over many requests. The cases are bulk-inserted with Core
 executemany for setup speed, but shaped as the engine writes them: deadlines from
 engine.deadlines.compute_deadline, promoted columns, hash-chained history, evidence rows.
 
-    .venv/bin/python bench/web.py [--cases 100000] [--requests 300]
+    .venv/bin/python bench/web.py [--cases 100000] [--requests 300] [--keep FILE] [--lean] [--no-browser]
+    .venv/bin/python bench/web.py --cases 1000000 --lean --keep /tmp/bench-1m.sqlite3   # the search at a million
+
+The search is timed over a mix of what people type: words without diacritics ("phong tho"), in
+capitals with them ("TIN TÂY BẮC"), and partial references ("012345"), as the assessor (every
+case) and as a reporter (their unit's). With Chromium at /usr/bin/chromium, the case page is also
+loaded in a real browser: the bytes a first visit carries (empty cache, compressed), and the time
+to load it under emulated slow 3G (400 kbit/s, 400 ms round trip).
 
 Ends with exactly one line: worklist_p50_ms=... worklist_p95_ms=... case_p50_ms=... case_p95_ms=...
+search_p50_ms=... search_p95_ms=... case_first_visit_kb=... case_3g_s=...
 """
 
 from __future__ import annotations
@@ -21,6 +29,8 @@ import statistics
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -31,11 +41,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import sqlalchemy as sa  # noqa: E402
 
 from bench._common import emit, seed_org, sqlite_database, unit_ids  # noqa: E402
+from engine import migrate  # noqa: E402
 from engine.clock import LOCAL_TZ  # noqa: E402
 from engine.deadlines import compute_deadline  # noqa: E402
 from engine.demo import SUBJECTS, TINY_PNG  # noqa: E402
 from engine.history import GENESIS, UNCONFIGURED_KEY, event_hash  # noqa: E402
 from engine.models import Attachment, Case, CaseEvent, User  # noqa: E402
+from engine.search import search_text  # noqa: E402
 from engine.uow import Runtime  # noqa: E402
 
 PASSWORD = "benchmark-password"
@@ -75,8 +87,11 @@ def _data(trigger: str, i: int, units: dict[str, int]) -> dict[str, Any]:
     }[trigger]  # fmt: skip
 
 
-def bulk_cases(rt: Runtime, n: int, now: datetime) -> None:
-    """n cases in the engine's shape, inserted in batches with executemany."""
+def bulk_cases(rt: Runtime, n: int, now: datetime, lean: bool = False) -> None:
+    """n cases in the engine's shape, inserted in batches with executemany.
+
+    `lean`: the case rows only, without their history and evidence (a million cases seed in
+    minutes instead of an hour; the search and the worklists read only the case rows)."""
     units = unit_ids(rt)
     with rt.read_session() as s:
         users = {u.username: (u.id, u.unit_id) for u in s.scalars(sa.select(User))}
@@ -111,6 +126,9 @@ def bulk_cases(rt: Runtime, n: int, now: datetime) -> None:
                     severity = data.get("severity", severity)
                     if trigger == "assess":
                         assigned = handling = data["competent_unit"]
+                    if lean:
+                        at = at + timedelta(hours=rng.uniform(2, 60))
+                        continue
                     if trigger == "file" and i % 10 == 0:
                         digest_png = hashlib.sha256(TINY_PNG).hexdigest()
                         data = {**data, "evidence": [{"filename": "ảnh.png", "type": "image/png", "size": len(TINY_PNG),
@@ -132,8 +150,9 @@ def bulk_cases(rt: Runtime, n: int, now: datetime) -> None:
                 if key not in deadline_cache:
                     deadline_cache[key] = compute_deadline(defn, spec, entered, calendar, event_seq=len(path))
                 due, info = deadline_cache[key]
+                reference = f"PA-{created.astimezone(LOCAL_TZ).year}-{i + 1:06d}"
                 cases.append({
-                    "id": case_id, "reference": f"PA-{created.astimezone(LOCAL_TZ).year}-{i + 1:06d}",
+                    "id": case_id, "reference": reference, "search_text": search_text(reference, facts["subject_name"]),
                     "workflow_name": defn.name, "workflow_version": defn.version, "state": state, "version": len(path),
                     "closed": spec.terminal, "filing_unit_id": filing_units[i % len(filing_units)],
                     "reporter_id": users["reporter"][0],
@@ -141,10 +160,11 @@ def bulk_cases(rt: Runtime, n: int, now: datetime) -> None:
                     "handling_unit_id": handling, "kind": kind, "severity": severity, "subject": facts["subject_name"],
                     "facts": facts, "state_entered_at": entered, "deadline_at": due, "deadline_info": info,
                     "escalation_level": 0, "limitation_expires_on": None, "created_at": created, "updated_at": entered,
-                    "event_count": len(path), "last_event_hash": prev,
+                    "event_count": 0 if lean else len(path), "last_event_hash": prev,
                 })  # fmt: skip
             conn.execute(sa.insert(Case.__table__), cases)
-            conn.execute(sa.insert(CaseEvent.__table__), events)
+            if events:
+                conn.execute(sa.insert(CaseEvent.__table__), events)
             if atts:
                 conn.execute(sa.insert(Attachment.__table__), atts)
     with rt.engine.connect() as conn:
@@ -189,6 +209,48 @@ def timed(client: Client, paths: list[str]) -> list[float]:
     return out
 
 
+def search_terms(rng: random.Random, n_cases: int, n: int) -> list[str]:
+    """What people type: words without diacritics, capitals with them, and partial references."""
+    words = ["phong tho", "TIN TÂY BẮC", "lai chau review", "hong bien", "doi song mien nui", "zalo", "tiktok"]
+    refs = [f"{rng.randint(1, n_cases):06d}" for _ in range(n // 2)]
+    return [words[i % len(words)] if i % 2 else refs[i // 2] for i in range(n)]
+
+
+def browser_figures(port: int, case_id: int) -> tuple[str, str]:
+    """(first-visit KB, slow-3G seconds) of a case page in Chromium, or ("n/a", "n/a") without it."""
+    chromium = Path("/usr/bin/chromium")
+    if not chromium.exists():
+        return "n/a", "n/a"
+    from playwright.sync_api import sync_playwright
+
+    base = f"http://127.0.0.1:{port}"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(chromium), headless=True, args=["--disable-dev-shm-usage"])
+        page = browser.new_page(viewport={"width": 360, "height": 740})
+        page.goto(base + "/login")
+        page.fill("#f-username", "assessor")
+        page.fill("#f-password", PASSWORD)
+        page.click("form button.primary")
+        page.wait_for_load_state("load")
+        cdp = page.context.new_cdp_session(page)
+        cdp.send("Network.enable")
+        carried: list[int] = []
+        cdp.on("Network.loadingFinished", lambda e: carried.append(int(e["encodedDataLength"])))
+        cdp.send("Network.clearBrowserCache")
+        page.goto(f"{base}/cases/{case_id}", wait_until="load")
+        page.wait_for_timeout(200)
+        first_kb = sum(carried) / 1024
+        cdp.send("Network.clearBrowserCache")
+        cdp.send("Network.emulateNetworkConditions",
+                 {"offline": False, "latency": 400, "downloadThroughput": 50_000, "uploadThroughput": 50_000})
+        t0 = time.perf_counter()
+        page.goto(f"{base}/cases/{case_id + 1}", wait_until="load")
+        slow = time.perf_counter() - t0
+        browser.close()
+    print(f"  case page in Chromium: first visit {first_kb:.1f} KB on the wire; slow 3G {slow:.2f} s", flush=True)
+    return f"{first_kb:.1f}", f"{slow:.2f}"
+
+
 def summary(name: str, ms: list[float]) -> tuple[float, float]:
     p50 = statistics.median(ms)
     p95 = statistics.quantiles(ms, n=20)[18]
@@ -196,10 +258,27 @@ def summary(name: str, ms: list[float]) -> tuple[float, float]:
     return p50, p95
 
 
+@contextmanager
+def _database(keep: Path | None) -> Iterator[tuple[str, bool]]:
+    """(url, whether it must be seeded): a fresh temporary database, or `keep`, seeded on first use."""
+    if keep is None:
+        with sqlite_database() as url:
+            yield url, True
+        return
+    url = f"sqlite:///{keep.resolve()}"
+    fresh = not keep.exists()
+    if fresh:
+        migrate.upgrade(url)
+    yield url, fresh
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--cases", type=int, default=100_000)
     ap.add_argument("--requests", type=int, default=300)
+    ap.add_argument("--keep", type=Path, help="a database file to seed once and reuse (a million cases take long to seed)")
+    ap.add_argument("--lean", action="store_true", help="seed case rows without their history (for --cases 1000000)")
+    ap.add_argument("--no-browser", action="store_true", help="skip the Chromium figures (case_first_visit_kb, case_3g_s)")
     args = ap.parse_args()
 
     import os
@@ -209,12 +288,18 @@ def main() -> None:
 
     from web import create_app
 
-    with sqlite_database() as url:
+    with _database(args.keep) as (url, fresh):
         rt = Runtime.from_url(url)
-        seed_org(rt)
-        t0 = time.perf_counter()
-        bulk_cases(rt, args.cases, rt.clock.now().astimezone(UTC))
-        print(f"setup: {args.cases} cases in {time.perf_counter() - t0:.1f} s ({url})", flush=True)
+        if fresh:
+            seed_org(rt)
+            t0 = time.perf_counter()
+            bulk_cases(rt, args.cases, rt.clock.now().astimezone(UTC), lean=args.lean)
+            print(f"setup: {args.cases} cases in {time.perf_counter() - t0:.1f} s ({url})", flush=True)
+        else:
+            rt.load_definitions()
+            with rt.read_session() as s:
+                args.cases = s.scalar(sa.select(sa.func.count()).select_from(Case)) or 0
+            print(f"setup: reusing {url} with {args.cases} cases", flush=True)
         app = create_app({"RUNTIME": rt, "SECRET_KEY": "bench-secret"})
         server = create_server(app, host="127.0.0.1", port=0, threads=4)
         thread = threading.Thread(target=server.run, daemon=True)
@@ -233,10 +318,20 @@ def main() -> None:
         summary("worklist overdue+kind filter", timed(assessor, ["/worklist?overdue=1&kind=false_information"] * (n // 3)))
         summary("worklist search by subject", timed(assessor, ["/worklist?q=Phong%20Th%E1%BB%95"] * (n // 3)))
         c50, c95 = summary("case page (random case)", timed(assessor, [f"/cases/{rng.randint(1, args.cases)}" for _ in range(n)]))
+        reporter = Client(port)
+        reporter.login("reporter")
+        terms = search_terms(rng, args.cases, n)
+        timed(assessor, [f"/search?{urlencode({'q': t})}" for t in terms[:20]])  # warm up
+        found = timed(assessor, [f"/search?{urlencode({'q': t})}" for t in terms])
+        found += timed(reporter, [f"/search?{urlencode({'q': t})}" for t in terms[: n // 3]])
+        s50, s95 = summary("search (assessor and reporter)", found)
+        summary("search by state (published)", timed(assessor, ["/search?state=published"] * (n // 3)))
+        kb, slow = ("n/a", "n/a") if args.no_browser else browser_figures(port, rng.randint(1, args.cases - 1))
         server.close()
         rt.engine.dispose()
     emit({"worklist_p50_ms": f"{w50:.1f}", "worklist_p95_ms": f"{w95:.1f}", "case_p50_ms": f"{c50:.1f}",
-          "case_p95_ms": f"{c95:.1f}"})  # fmt: skip
+          "case_p95_ms": f"{c95:.1f}", "search_p50_ms": f"{s50:.1f}", "search_p95_ms": f"{s95:.1f}",
+          "case_first_visit_kb": kb, "case_3g_s": slow})  # fmt: skip
 
 
 if __name__ == "__main__":

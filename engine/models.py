@@ -128,6 +128,8 @@ class Case(Base):
     kind: Mapped[str | None] = mapped_column(String(60), index=True)
     severity: Mapped[str | None] = mapped_column(String(20))
     subject: Mapped[str | None] = mapped_column(String(300))
+    # Reference and subject folded (lower case, no diacritics) for search, written by the engine (engine/search.py).
+    search_text: Mapped[str | None] = mapped_column(String(400))
     facts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
     state_entered_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -130,21 +130,44 @@ def visible_clause(definitions: list[Definition], actor: Actor) -> ColumnElement
     return or_(*parts) if parts else false()
 
 
-def actionable_clause(definitions: list[Definition], actor: Actor) -> ColumnElement[bool]:
-    """Cases on which the actor may fire at least one transition now."""
-    parts = []
+def actionable_clause(definitions: list[Definition], actor: Actor, *, responsible: bool | None = None) -> ColumnElement[bool]:
+    """Cases on which the actor may fire at least one transition now.
+
+    `responsible=True` keeps only the open cases waiting on the actor: a transition the actor may
+    fire in the role the state names as `responsible` (any of the actor's roles, where the state
+    names none). `False` gives the other open cases the actor may act on while they wait on someone
+    else (an assessor may reassign a case a handling unit holds). Both are built state by state,
+    so a list with nothing in it is a constant false, not a scan of every case.
+    """
+    parts: list[ColumnElement[bool]] = []
+    mine: dict[tuple[str, int, str], list[ColumnElement[bool]]] = {}
+    others: dict[tuple[str, int, str], list[ColumnElement[bool]]] = {}
     for defn in definitions:
         for t in defn.transitions:
-            if t.creates or not (actor.roles & set(t.roles)):
+            roles = actor.roles & set(t.roles)
+            if t.creates or not roles:
                 continue
             if t.unit_types and actor.unit_type not in t.unit_types:
                 continue
-            parts.append(
-                and_(
-                    Case.workflow_name == defn.name,
-                    Case.workflow_version == defn.version,
-                    Case.state.in_(t.sources),
-                    scope_clause(t.scope, actor),
-                )
-            )
-    return or_(*parts) if parts else false()
+            version = [Case.workflow_name == defn.name, Case.workflow_version == defn.version]
+            if responsible is None:
+                parts.append(and_(*version, Case.state.in_(t.sources), scope_clause(t.scope, actor)))
+                continue
+            for state in t.sources:
+                spec = defn.states[state]
+                if spec.terminal:
+                    continue  # nobody's work: a closed case is reopened from the search, not the worklist
+                on_me = spec.responsible is None or spec.responsible in roles
+                (mine if on_me else others).setdefault((defn.name, defn.version, state), []).append(scope_clause(t.scope, actor))
+    if responsible is None:
+        return or_(*parts) if parts else false()
+
+    def per_state(key: tuple[str, int, str], scopes: list[ColumnElement[bool]]) -> ColumnElement[bool]:
+        name, version, state = key
+        return and_(Case.workflow_name == name, Case.workflow_version == version, Case.state == state, or_(*scopes))
+
+    if responsible:
+        chosen = [per_state(k, v) for k, v in mine.items()]
+    else:  # waiting on others, unless another transition from the same state makes it this actor's own work
+        chosen = [and_(per_state(k, v), ~or_(*mine[k])) if k in mine else per_state(k, v) for k, v in others.items()]
+    return or_(*chosen) if chosen else false()

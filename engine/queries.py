@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from engine import policy, projection
+from engine import policy, projection, search
 from engine.actors import Actor
 from engine.errors import NotFound
 from engine.models import Attachment, Case, CaseEvent, OutboxMessage, Unit
@@ -29,6 +29,12 @@ class WorklistFilter:
     search: str | None = None
     workflow: str | None = None
     open_only: bool = True
+    closed_only: bool = False
+    handling_unit_id: int | None = None  # the unit that handled (or handles) it: the dashboard's "by handling unit"
+    involving_unit_id: int | None = None  # holds it or handled it: the dashboard's one-unit scope
+    escalated_only: bool = False
+    created_from: datetime | None = None  # [from, to) in UTC: the dashboard's period of receipt
+    created_to: datetime | None = None
 
 
 COUNT_CAP = 1000  # counting stops here: "more than 1000" is all a person needs, and it keeps the count cheap
@@ -51,9 +57,12 @@ class Page:
         return max(known, self.page + 1) if self.has_next else max(known, self.page)
 
 
-def _apply_filter(q: Any, f: WorklistFilter, now: datetime) -> Any:
+def _apply_filter(q: Any, f: WorklistFilter, now: datetime, session: Session, newest_first: bool = False) -> Any:
+    """The filter's conditions; with `newest_first` the search (if any) is left to the caller (search.newest_first)."""
     if f.open_only:
         q = q.where(Case.closed.is_(False))
+    if f.closed_only:
+        q = q.where(Case.closed.is_(True))
     if f.workflow:
         q = q.where(Case.workflow_name == f.workflow)
     if f.state:
@@ -65,11 +74,21 @@ def _apply_filter(q: Any, f: WorklistFilter, now: datetime) -> Any:
     if f.severity:
         q = q.where(Case.severity == f.severity)
     if f.overdue_only:
-        q = q.where(Case.deadline_at < now)
-    if f.search:
-        term = f.search.strip()[:100]
-        like = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        q = q.where(or_(Case.reference == term.upper(), Case.subject.ilike(like, escape="\\")))
+        q = q.where(Case.deadline_at < now, Case.closed.is_(False))
+    if f.handling_unit_id:
+        q = q.where(Case.handling_unit_id == f.handling_unit_id)
+    if f.involving_unit_id:
+        q = q.where(or_(Case.assigned_unit_id == f.involving_unit_id, Case.handling_unit_id == f.involving_unit_id))
+    if f.escalated_only:
+        q = q.where(Case.escalation_level > 0, Case.closed.is_(False))
+    if f.created_from:
+        q = q.where(Case.created_at >= f.created_from)
+    if f.created_to:
+        q = q.where(Case.created_at < f.created_to)
+    if f.search and not newest_first:
+        found = search.search_clause(session, f.search)
+        if found is not None:
+            q = q.where(found)
     return q
 
 
@@ -118,13 +137,19 @@ def worklist(
     f: WorklistFilter = WorklistFilter(),
     page: int = 1,
     per_page: int = 25,
+    responsible: bool | None = None,
 ) -> Page:
-    """Cases the actor may act on now, most urgent first (no deadline last)."""
+    """Cases the actor may act on now, most urgent first (no deadline last).
+
+    `responsible=True`: only those waiting on the actor's role and unit ("my work"); `False`: those
+    the actor may act on while another unit or role holds them (policy.actionable_clause).
+    """
     definitions = registry.all()
     # Actionable AND visible: a transition open to a role anywhere (`scope = "any"`) never lists a case
     # the definition hides from that person.
-    q = select(Case).where(policy.actionable_clause(definitions, actor), policy.visible_clause(definitions, actor))
-    q = _apply_filter(q, f, now)
+    q = select(Case).where(policy.actionable_clause(definitions, actor, responsible=responsible),
+                           policy.visible_clause(definitions, actor))
+    q = _apply_filter(q, f, now, session)
     return _paginate_by_deadline(session, q, page, per_page)
 
 
@@ -137,10 +162,10 @@ def visible_cases(
     page: int = 1,
     per_page: int = 25,
 ) -> Page:
-    """Every case the actor may see (the reporter's "my unit's reports"), newest first."""
+    """Every case the actor may see, in every state (the search, and the reporter's "my unit's reports"), newest first."""
     q = select(Case).where(policy.visible_clause(registry.all(), actor))
-    q = _apply_filter(q, f, now)
-    q = q.order_by(Case.created_at.desc(), Case.id.desc())
+    q = _apply_filter(q, f, now, session, newest_first=True)
+    q = search.newest_first(session, q, f.search or "")  # newest first: ids are given in filing order
     return _paginate(session, q, page, per_page)
 
 

@@ -53,7 +53,7 @@ def load(session: Session, case_id: int) -> CaseRecord | None:
 def create(session: Session, **values: Any) -> CaseRecord:
     """Insert a new case row (version 1) and return it as a record with its id."""
     values = {"version": 1, "closed": False, "escalation_level": 0, "kind": None, "severity": None, "subject": None,
-              "assigned_unit_id": None, "handling_unit_id": None, "deadline_at": None, "deadline_info": None,
+              "search_text": None, "assigned_unit_id": None, "handling_unit_id": None, "deadline_at": None, "deadline_info": None,
               "limitation_expires_on": None, **values}  # fmt: skip
     case_id = session.connection().execute(_CREATE, {f"p_{k}": v for k, v in values.items()}).scalar_one()
     return CaseRecord({**values, "id": case_id})

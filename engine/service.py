@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import audit_log, deadlines, limitation, policy, records, timers
+from engine import audit_log, deadlines, limitation, policy, records, search, timers
 from engine.actors import Actor
 from engine.audit_log import Operator
 from engine.clean_text import forbidden_message, has_forbidden
@@ -171,6 +171,7 @@ def _apply(
             if cleaned.get(name) not in (None, ""):
                 setattr(case, column, str(cleaned[name])[:300])
     case.facts = {**(case.facts or {}), **{k: v for k, v in cleaned.items()}}
+    case.search_text = search.search_text(case.reference, case.subject)
 
     previous_unit_id = case.assigned_unit_id
     unstaffed: int | None = None

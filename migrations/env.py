@@ -9,7 +9,9 @@ import engine.models  # noqa: F401 - registers the tables on the metadata
 import engine.notification_models  # noqa: F401 - inbox, deliveries, digests, preferences
 import engine.register_models  # noqa: F401 - the public register's indexes on cases
 import engine.report_models  # noqa: F401 - working-day index and the statistics indexes (reports)
+import engine.search  # noqa: F401 - the search index on cases (PostgreSQL trigram)
 from engine.db import Base, make_engine
+from engine.search import schema_filters
 
 config = context.config
 target_metadata = Base.metadata
@@ -32,6 +34,7 @@ def _run(connection) -> None:  # noqa: ANN001
         target_metadata=target_metadata,
         render_as_batch=True,  # SQLite cannot ALTER most things; batch mode copies the table
         compare_type=True,
+        **schema_filters(connection.dialect.name),
     )
     with context.begin_transaction():
         context.run_migrations()

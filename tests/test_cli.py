@@ -77,6 +77,14 @@ def test_workflow_diagram_as_mermaid(cli, tmp_path):
     assert "press_violation" in cli.invoke(args=["workflow", "list"]).output
 
 
+def test_workflow_diagram_as_svg_without_any_other_tool(cli, tmp_path):
+    out = tmp_path / "press.svg"
+    r = cli.invoke(args=["workflow", "diagram", "press_violation", "--out", str(out), "--lang", "en"])
+    assert r.exit_code == 0, r.output
+    body = out.read_text(encoding="utf-8")
+    assert body.startswith("<?xml") and '<svg class="workflow-diagram"' in body and "Assessed" in body
+
+
 def test_audit_verify_names_the_first_bad_event(cli, org):
     out = case_in(org, "handled")
     r = cli.invoke(args=["audit", "verify"])

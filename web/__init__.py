@@ -55,7 +55,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     passwords.set_concurrency(app.config["PASSWORD_HASH_SLOTS"])
 
     csrf.init_app(app)
-    from web import auth, i18n, throttle
+    from web import assets, auth, i18n, throttle
+
+    assets.init_app(app)  # first: its compression runs after every other after_request hook
 
     i18n.init_app(app)
     auth.init_app(app)
@@ -74,12 +76,27 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from web import admin, audit, auth, cases, dashboard, errors, extend, failed_timers, home, inbox, overview, reports, worklist
+    from web import (
+        admin,
+        audit,
+        auth,
+        cases,
+        dashboard,
+        errors,
+        extend,
+        failed_timers,
+        home,
+        inbox,
+        overview,
+        reports,
+        search,
+        worklist,
+    )
     from web import register as public_register
 
     app.url_map.converters["id"] = cases.IdConverter
     app.url_map.converters["int"] = cases.BoundedIntConverter  # also guards other blueprints' <int:...> routes
-    for module in (home, auth, reports, worklist, cases, admin, overview, inbox, public_register, dashboard, extend,
+    for module in (home, auth, reports, worklist, search, cases, admin, overview, inbox, public_register, dashboard, extend,
                    failed_timers, audit):
         app.register_blueprint(module.bp)
     errors.init_app(app)

@@ -7,13 +7,13 @@ with the version the form was rendered from, so a forged or stale request change
 from __future__ import annotations
 
 import unicodedata
-from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import undefer
 from werkzeug.routing import BaseConverter, IntegerConverter, ValidationError
@@ -23,12 +23,12 @@ from engine import policy, service
 from engine.errors import EngineError, InvalidData, NeedsConfirmation, NotAvailable, NotFound, StaleVersion, Unresolvable
 from engine.evidence import typed_filename
 from engine.guards import FINE_FIELD, fine_ceiling_words
-from engine.machine import mermaid
 from engine.models import Attachment, Unit
 from engine.queries import LostCase, case_view, load_visible_case, lost_by_unit
 from web import register as public_register
 from web.access import current_actor, runtime
 from web.badges import badge_for, status_of
+from web.diagram import workflow_svg
 from web.forms import CONFIRM_UNSTAFFED, EVIDENCE_FIELD, data_from_request, evidence_field, fields_for, uploads_from_request
 from web.i18n import lang
 from web.present import Item, days_left, items_for, open_question, report_facts, timeline, unit_names
@@ -63,10 +63,9 @@ class BoundedIntConverter(IntegerConverter):
         super().__init__(map, *args, **kwargs)
 
 
-@lru_cache(maxsize=256)
-def diagram(defn: Definition, state: str, language: str) -> str:
-    """The Mermaid text of a definition with the current state highlighted (drawn once per state and language)."""
-    return mermaid(defn, state, language)
+def diagram(defn: Definition, state: str, language: str) -> Markup:
+    """The definition drawn as SVG with the current state highlighted (drawn once per version, state and language)."""
+    return workflow_svg(defn, state or None, language)
 
 
 def _page(case_id: int, *, conflict: str | None = None, status: int = 200, kept: list[Item] | None = None) -> tuple[str, int]:
@@ -89,6 +88,7 @@ def _page(case_id: int, *, conflict: str | None = None, status: int = 200, kept:
             "may_extend": policy.may_extend(cv.definition, cv.case, actor),
             "show_details": checks_the_record(cv.definition, actor.roles), "days_left": days_left,
             "may_supersede": policy.may_supersede_evidence(cv.definition, cv.case, actor),
+            "public_url": public_register.public_url(cv.case),
         }  # fmt: skip
         return render_template("cases/show.html", **ctx), status
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, abort, current_app, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.wrappers import Response
@@ -149,6 +149,29 @@ def _query(period: Period, unit: Unit | None) -> dict[str, str]:
     return q
 
 
+def figure_links(report: Report, period: Period, unit: Unit | None) -> dict[str, dict[str, str]]:
+    """Each figure's list of cases on the search page, with the filters that reproduce the figure.
+
+    The breakdowns count the cases received in the period (by their state now); overdue and
+    escalated are counted now, over open cases. The breakdown by filing unit has no link: a list of
+    the cases one party cell filed would name the reporters of confidential reports.
+    """
+    base: dict[str, object] = {"workflow": PRESS.workflow}
+    if unit is not None:
+        base["involving"] = unit.id
+    received = {**base, "from": period.start.isoformat(), "to": period.end.isoformat()}
+    links: dict[str, dict[str, str]] = {
+        "kpi": {"opened": url_for("search.index", **received),
+                "overdue": url_for("search.index", **base, overdue=1),
+                "escalated": url_for("search.index", **base, overdue=1, escalated=1)},
+        "by_state": {r.key: url_for("search.index", **received, state=r.key) for r in report.by_state},
+        "by_kind": {r.key: url_for("search.index", **received, kind=r.key) for r in report.by_kind if r.key},
+        "by_handling_unit": {r.key: url_for("search.index", **received, handled_by=r.key)
+                             for r in report.by_handling_unit if r.key},
+    }  # fmt: skip
+    return links
+
+
 @bp.route("")
 @roles_required(dashboard_roles)
 def index() -> tuple[str, int]:
@@ -157,6 +180,7 @@ def index() -> tuple[str, int]:
     period, error, years = _period(settings)
     report = make_report(runtime(), period, scope, lang(), case_limit=0, years=years, viewer=current_actor())
     return render_template("dashboard/index.html", report=report, charts=_charts(report), unit=unit,
+                           links=figure_links(report, period, unit),
                            may_choose=may_choose, units=_units_to_choose() if may_choose else [], error=error,
                            query=_query(period, unit), layouts=LAYOUTS), (400 if error else 200)  # fmt: skip
 

@@ -39,6 +39,10 @@ def navigation() -> dict[str, object]:
         items += [("reports.new", _("Gửi phản ánh")), ("reports.mine", _("Phản ánh của đơn vị"))]
     if has_any_role(worklist_roles()):
         items.append(("worklist.index", _("Việc cần xử lý")))
+    from web.search import search_roles
+
+    if has_any_role(search_roles()):
+        items.append(("search.index", _("Tra cứu")))
     if has_any_role(overview_roles()):
         items.append(("overview.index", _("Tổng quan")))
     from web.dashboard import dashboard_roles

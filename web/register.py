@@ -26,6 +26,7 @@ from engine import register as public_register
 from engine.clean_text import deep_safe, strip_forbidden
 from engine.clock import LOCAL_TZ
 from engine.errors import InvalidData
+from engine.models import Case
 from engine.queries import load_visible_case
 from engine.register import (
     SEARCH_MAX,
@@ -52,6 +53,13 @@ REFERENCE_RE = re.compile(r"[A-Za-z]{1,10}-\d{4}-\d{1,9}")
 ATOM = "http://www.w3.org/2005/Atom"
 PREVIEW_TRIGGERS = (public_register.PUBLISH, public_register.CORRECT)
 MAX_AGE = 60  # seconds a browser or proxy may reuse a page without asking again
+
+
+def public_url(case: Case) -> str | None:
+    """The case's entry on the public register once it is published there (None before, and for other workflows)."""
+    if case.workflow_name == public_register.WORKFLOW and case.state == public_register.PUBLISHED:
+        return url_for("register.detail", reference=case.reference)
+    return None
 
 
 def _defn() -> Definition:

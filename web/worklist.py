@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, redirect, render_template, request, url_for
 from sqlalchemy import select
+from werkzeug.wrappers import Response
 
 from engine.models import Unit
-from engine.queries import WorklistFilter, worklist
+from engine.queries import Page, WorklistFilter, worklist
 from web.access import current_actor, roles_required, runtime, worklist_roles
 from web.badges import badge_for
 from web.forms import arg_int, arg_text
@@ -18,7 +19,7 @@ from workflows.definition import Definition
 bp = Blueprint("worklist", __name__, url_prefix="/worklist")
 
 
-def _list_choices(defs: list[Definition], column: str) -> list[tuple[str, str]]:
+def list_choices(defs: list[Definition], column: str) -> list[tuple[str, str]]:
     """Values of an indexed column (kind, severity) with labels, from the choice lists that feed it."""
     out: dict[str, str] = {}
     for d in defs:
@@ -29,6 +30,17 @@ def _list_choices(defs: list[Definition], column: str) -> list[tuple[str, str]]:
                     for key in d.lists.get(f.choices, {}):
                         out.setdefault(key, d.choice_label(f.choices, key, lang()))
     return sorted(out.items(), key=lambda kv: kv[1])
+
+
+def state_choices(defs: list[Definition]) -> list[tuple[str, str]]:
+    """Every state of every workflow, open ones first, each once."""
+    out: dict[str, str] = {}
+    for terminal in (False, True):
+        for d in defs:
+            for sid, spec in d.states.items():
+                if spec.terminal == terminal:
+                    out.setdefault(sid, spec.label(lang()))
+    return list(out.items())
 
 
 def _state_choices(defs: list[Definition]) -> list[tuple[str, str]]:
@@ -43,8 +55,8 @@ def _state_choices(defs: list[Definition]) -> list[tuple[str, str]]:
 def read_filter(defs: list[Definition], unit_ids: set[int]) -> WorklistFilter:
     """The query string as a filter; values that are not among the choices are ignored, never an error."""
     states = {k for k, _ in _state_choices(defs)}
-    kinds = {k for k, _ in _list_choices(defs, "kind")}
-    severities = {k for k, _ in _list_choices(defs, "severity")}
+    kinds = {k for k, _ in list_choices(defs, "kind")}
+    severities = {k for k, _ in list_choices(defs, "severity")}
     state, kind, severity = arg_text("state", 40), arg_text("kind", 60), arg_text("severity", 20)
     unit_id = arg_int("unit")
     return WorklistFilter(
@@ -57,29 +69,47 @@ def read_filter(defs: list[Definition], unit_ids: set[int]) -> WorklistFilter:
     )
 
 
+def _rows(page: Page, defs_kinds: dict[str, str], severities: dict[str, str], units: dict[int, str]) -> list[dict[str, object]]:
+    rt = runtime()
+    now = rt.clock.now()
+    rows = []
+    for case in page.items:
+        defn = rt.registry.get(case.workflow_name, case.workflow_version)
+        rows.append({"case": case, "state": defn.states[case.state].label(lang()),
+                     "kind": defs_kinds.get(case.kind or "", case.kind or ""),
+                     "severity": severities.get(case.severity or "", case.severity or ""),
+                     "holder": units.get(case.assigned_unit_id or 0, ""),
+                     "badge": badge_for(case, now, rt.calendar, defn)})  # fmt: skip
+    return rows
+
+
 @bp.route("")
 @roles_required(worklist_roles)
-def index() -> str:
+def index() -> str | Response:
+    """Two lists: the cases waiting on this person's role and unit ("my work"), then those they may
+    act on while another unit holds them (an assessor may reassign a case a handler holds), each
+    with the unit holding it. A state no worklist holds (published, dismissed...) is the search's."""
     rt = runtime()
     defs = rt.registry.latest_all()
+    wanted = arg_text("state", 40)
+    if wanted and wanted not in {k for k, _ in _state_choices(defs)} and wanted in {k for k, _ in state_choices(defs)}:
+        return redirect(url_for("search.index", **request.args))
     now = rt.clock.now()
+    actor = current_actor()
     with rt.read_session() as s:
-        q = select(Unit.id, Unit.name).where(Unit.active.is_(True)).order_by(Unit.name)
-        units: list[tuple[int, str]] = [(uid, name) for uid, name in s.execute(q)]
-        f = read_filter(defs, {uid for uid, _ in units})
-        page = worklist(s, rt.registry, current_actor(), now, f, page=arg_int("page", 1) or 1, per_page=25)
-        calendar = rt.calendar
-        kinds, severities = dict(_list_choices(defs, "kind")), dict(_list_choices(defs, "severity"))
-        rows = []
-        for case in page.items:
-            defn = rt.registry.get(case.workflow_name, case.workflow_version)
-            rows.append({"case": case, "state": defn.states[case.state].label(lang()),
-                         "kind": kinds.get(case.kind or "", case.kind or ""),
-                         "severity": severities.get(case.severity or "", case.severity or ""),
-                         "badge": badge_for(case, now, calendar, defn)})  # fmt: skip
-    args = {k: v for k, v in request.args.items() if k != "page" and v}
+        all_units = s.execute(select(Unit.id, Unit.name, Unit.active).order_by(Unit.name)).all()
+        names = {uid: name for uid, name, _ in all_units}
+        active = [(uid, name) for uid, name, is_active in all_units if is_active]
+        f = read_filter(defs, {uid for uid, _ in active})
+        mine = worklist(s, rt.registry, actor, now, f, page=arg_int("page", 1) or 1, per_page=25, responsible=True)
+        others = worklist(s, rt.registry, actor, now, f, page=arg_int("opage", 1) or 1, per_page=25, responsible=False)
+        kinds, severities = dict(list_choices(defs, "kind")), dict(list_choices(defs, "severity"))
+        rows = _rows(mine, kinds, severities, names)
+        other_rows = _rows(others, kinds, severities, names)
+    args = {k: v for k, v in request.args.items() if k not in ("page", "opage") and v}
     return render_template(
-        "worklist.html", rows=rows, page=page, f=f, units=units,
-        states=_state_choices(defs), kinds=_list_choices(defs, "kind"), severities=_list_choices(defs, "severity"),
-        page_url=lambda n: "?" + urlencode({**args, "page": n}),
+        "worklist.html", rows=rows, page=mine, other_rows=other_rows, others=others, f=f, units=active,
+        states=_state_choices(defs), kinds=list_choices(defs, "kind"), severities=list_choices(defs, "severity"),
+        page_url=lambda n: "?" + urlencode({**args, "opage": others.page, "page": n}),
+        other_page_url=lambda n: "?" + urlencode({**args, "page": mine.page, "opage": n}) + "#others",
     )  # fmt: skip

@@ -64,7 +64,7 @@ def test_report_to_publication_every_step_on_screen(new_page: Any, live: Live, t
     assert "ảnh chụp bài đăng.png" in reporter.inner_text(".attachments")
     assert "SHA-256" in reporter.inner_text(".attachments")
     assert reporter.inner_text("#timeline .event-action") == "Gửi phản ánh"
-    reporter.wait_for_selector(".diagram svg")  # the vendored Mermaid drew the diagram, offline
+    reporter.wait_for_selector(".diagram svg")  # the workflow diagram, drawn on the server
     live.step(reporter, "filed")
 
     assessor.goto(live.url + "/worklist")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from pathlib import Path
 
 import click
@@ -11,6 +9,7 @@ from flask.cli import with_appcontext
 
 from engine.machine import mermaid
 from web.cli.common import cli_operator, engine_errors, runtime
+from web.diagram import workflow_svg
 
 
 @click.group()
@@ -45,7 +44,7 @@ def workflow_load() -> None:
 @with_appcontext
 @engine_errors
 def workflow_diagram(name: str, version: int | None, fmt: str | None, out: Path | None, lang: str) -> None:
-    """Draw a definition's states and transitions (Mermaid text, or SVG through mermaid-cli if installed)."""
+    """Draw a definition's states and transitions (Mermaid text, or SVG drawn as on the case page)."""
     reg = runtime().registry
     defn = reg.get(name, version) if version else reg.latest(name)
     text = mermaid(defn, lang=lang)
@@ -56,12 +55,8 @@ def workflow_diagram(name: str, version: int | None, fmt: str | None, out: Path 
         else:
             click.echo(text, nl=False)
         return
-    mmdc = shutil.which("mmdc")
-    if not mmdc:
-        raise click.ClickException(
-            "SVG needs mermaid-cli (npm install -g @mermaid-js/mermaid-cli); "
-            "or use --format mermaid and paste the text into any Mermaid viewer"
-        )
-    src = (out or Path("diagram.svg")).with_suffix(".mmd")
-    src.write_text(text, encoding="utf-8")
-    subprocess.run([mmdc, "-i", str(src), "-o", str(out or Path("diagram.svg"))], check=True)
+    svg = '<?xml version="1.0" encoding="UTF-8"?>\n' + str(workflow_svg(defn, None, lang)) + "\n"
+    if out:
+        out.write_text(svg, encoding="utf-8")
+    else:
+        click.echo(svg, nl=False)
