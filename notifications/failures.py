@@ -13,11 +13,13 @@ from datetime import date, datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from engine import audit_log
+from engine import audit_log, projection
+from engine.actors import Actor
 from engine.audit_log import Operator
 from engine.models import Case, OutboxMessage, User
 from engine.notification_models import FAILED, PENDING, QUEUED, NotificationDelivery, NotificationDigest
 from engine.outbox import MESSAGE_FAILED, is_alert, tell_admins
+from engine.registry import DefinitionRegistry
 from engine.uow import UnitOfWork
 
 
@@ -50,23 +52,36 @@ class FailedDigest:
     last_error: str | None
 
 
-def failed_rows(session: Session, limit: int = 200) -> list[FailedRow]:
+def failed_rows(session: Session, registry: DefinitionRegistry, viewer: Actor, limit: int = 200) -> list[FailedRow]:
+    """Failed messages with the people they failed to reach, as `viewer` (an administrator) may see them.
+
+    An administrator needs the person and the address to mend a delivery, not the case: where the
+    viewer may not know a case's filer (engine.projection) and a failed delivery went to the reporter
+    or to someone of the filing unit, the row names no case, or the page would tie the filer to it.
+    """
     rows = session.execute(
-        select(OutboxMessage, Case.reference)
+        select(OutboxMessage, Case)
         .outerjoin(Case, Case.id == OutboxMessage.case_id)
         .where(OutboxMessage.status == FAILED)
         .order_by(OutboxMessage.id.desc())
         .limit(limit)
     ).all()
-    out = {r.id: FailedRow(r.id, r.topic, r.case_id, ref, r.attempts, r.last_error, r.created_at) for r, ref in rows}
+    cases = {r.id: case for r, case in rows}
+    out = {r.id: FailedRow(r.id, r.topic, r.case_id, case.reference if case else None, r.attempts, r.last_error,
+                           r.created_at) for r, case in rows}  # fmt: skip
     if out:
-        for d, name in session.execute(
-            select(NotificationDelivery, User.full_name)
+        for d, user in session.execute(
+            select(NotificationDelivery, User)
             .join(User, User.id == NotificationDelivery.user_id)
             .where(NotificationDelivery.outbox_id.in_(out), NotificationDelivery.status == FAILED)
             .order_by(NotificationDelivery.id)
         ).all():
-            out[d.outbox_id].deliveries.append(FailedDelivery(name, d.address, d.channel, d.last_error))
+            row, case = out[d.outbox_id], cases[d.outbox_id]
+            row.deliveries.append(FailedDelivery(user.full_name, d.address, d.channel, d.last_error))
+            if case is not None and (user.id == case.reporter_id or user.unit_id == case.filing_unit_id):
+                defn = registry.get(case.workflow_name, case.workflow_version)
+                if not projection.may_know_case_filer(defn, case, viewer):
+                    row.case_id, row.reference = None, None
     return list(out.values())
 
 
@@ -134,7 +149,9 @@ def tell_admins_row_failed(session: Session, row: OutboxMessage, now: datetime) 
     ref = (row.payload or {}).get("reference") or ""
     tell_admins(
         session, MESSAGE_FAILED, now, case_id=row.case_id, reference=ref or None, path="/admin/notifications",
-        detail_vi=f"Thông báo «{row.topic}» {ref} không gửi được: {row.last_error}",
-        detail_en=f"The message {row.topic} {ref} could not be delivered: {row.last_error}",
+        # Not the error itself: an SMTP refusal names the address, and with the reference it would
+        # tie a confidential filer to the case. The page lists the error as the viewer may see it.
+        detail_vi=f"Thông báo «{row.topic}» {ref} không gửi được; xem lỗi tại trang Thông báo gửi lỗi.",
+        detail_en=f"The message {row.topic} {ref} could not be delivered; the error is on the failed notifications page.",
         outbox_id=row.id,
     )  # fmt: skip

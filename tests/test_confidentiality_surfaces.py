@@ -58,7 +58,7 @@ EXTRA_USERS = [
 ]
 PRESS_KNOW = {"assessor", "supervisor"}
 STAFF_KNOW = {"supervisor"}
-ADMIN_ONLY = ("admin.", "audit.", "inbox.failed", "inbox.retry")  # account administration and its log: see the docstring
+ADMIN_ONLY = ("admin.", "audit.", "inbox.retry")  # account administration and its log: see the docstring
 UNIT_PICKER = re.compile(r'<select id="unit" name="unit">.*?</select>', re.S)  # every unit, tied to no case
 EXTRA_QUERIES = {  # query strings that open more of a page (filters, periods, layouts)
     "worklist.index": ["", "?q={ref}", "?overdue=1"],

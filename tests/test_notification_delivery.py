@@ -104,7 +104,7 @@ def test_backoff_doubles_then_the_row_fails_is_listed_for_admins_and_a_retry_del
     assert load_case(org, out.case_id).state == "assessed"
 
     with rt.read_session() as s:
-        listed = failures.failed_rows(s)
+        listed = failures.failed_rows(s, rt.registry, org.actor("admin"))
     assert sorted(r.topic for r in listed) == ["transition.assess", "transition.assess", "transition.file"]
     assess = [r for r in listed if r.topic == "transition.assess"]
     assert {r.reference for r in assess} == {out.reference} and {r.attempts for r in assess} == {FAST.max_attempts}
@@ -124,7 +124,7 @@ def test_backoff_doubles_then_the_row_fails_is_listed_for_admins_and_a_retry_del
     assert report.emails_sent == 2
     assert sorted(r.rcpt_tos[0] for r in server.mailbox.received) == [address("handler"), address("reporter")]
     with rt.read_session() as s:
-        assert [r.topic for r in failures.failed_rows(s)] == ["transition.file"]
+        assert [r.topic for r in failures.failed_rows(s, rt.registry, org.actor("admin"))] == ["transition.file"]
 
 
 def test_a_refused_recipient_is_retried_alone_the_others_are_not_sent_twice(org, rt, clock, smtp):
@@ -292,3 +292,24 @@ def test_preferences_refuse_modes_a_channel_does_not_have(org, rt):
         preferences.set_mode(uow, uid, EMAIL, "off", rt.clock.now())
     with rt.read_session() as s:
         assert preferences.preferences_of(s, uid)["email"] == "off"
+
+
+def test_a_failed_message_to_a_confidential_filer_names_no_case_on_the_admin_page(org, rt, clock):
+    """An administrator mends addresses, and may not know who filed a confidential report: the failed
+    notice to that reporter is listed with the person and address but without the case; the alert
+    to the administrators carries no SMTP error (it names the address)."""
+    give_addresses(org)
+    server = SmtpServer()  # never started: every email fails
+    secret = case_in(org, "assessed", confidential=True)
+    plain = case_in(org, "assessed")
+    for _ in range(FAST.max_attempts + 1):
+        deliver(rt, server)
+        clock.advance(hours=1)
+    with rt.read_session() as s:
+        listed = failures.failed_rows(s, rt.registry, org.actor("admin"))
+    to_reporter = [r for r in listed if any(d.address == address("reporter") for d in r.deliveries)]
+    assert {r.reference for r in to_reporter} == {None, plain.reference}  # the confidential one names no case
+    assert all(r.case_id != secret.case_id for r in to_reporter)
+    to_handler = [r for r in listed if any(d.address == address("handler") for d in r.deliveries)]
+    assert secret.reference in {r.reference for r in to_handler}  # others' failures still say which case
+    assert all(address("reporter") not in (a.payload.get("detail_vi") or "") for a in _alerts(rt))

@@ -92,3 +92,11 @@ def test_workflow_definitions_with_versions_and_diagrams(app: Flask, org: Org) -
     assert "Phản ánh vi phạm báo chí" in page and "press_violation" in page and "phiên bản 2" in page
     assert "staff_discipline" in page
     assert page.count('<svg class="workflow-diagram"') == 2 and "Đã tiếp nhận" in page  # drawn on the server, no script
+
+
+def test_the_english_admin_menu_says_units(app: Flask, org: Org) -> None:
+    """The menu's "Đơn vị" has its own context ("Units"), apart from the form label "Unit"."""
+    w = signed_in(app, "admin")
+    assert w.post("/account/language", {"language": "en"}).status_code in (302, 303)
+    page = text(w.get("/admin/users"))
+    assert 'href="/admin/units">Units</a>' in page

@@ -124,8 +124,9 @@ def settings() -> str | Response:
 @bp.get("/admin/notifications")
 @roles_required(admin_roles)
 def failed() -> str:
-    with runtime().read_session() as s:
-        rows = failures.failed_rows(s)
+    rt = runtime()
+    with rt.read_session() as s:
+        rows = failures.failed_rows(s, rt.registry, current_actor())
         digests = failures.failed_digests(s)
     return render_template("inbox/failed.html", rows=rows, digests=digests)
 
