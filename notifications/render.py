@@ -303,6 +303,6 @@ def render_message(ctx: dict[str, Any], at: datetime) -> Rendered:
 def render_digest(user: User, day: date, items: list[dict[str, Any]], at: datetime) -> Rendered:
     """One email with the day's messages, each as `message_context` described it."""
     lang = language_of(user)
-    ctx = {"recipient_name": user.full_name, "day": day.strftime("%d/%m/%Y"), "items": items}
+    ctx = {"recipient_name": user.full_name, "day": local_date(day, lang), "items": items}
     subject = " ".join(_render("digest_subject.txt", lang, d=ctx).split())
     return Rendered(subject[:SUBJECT_MAX], _render("digest.txt", lang, d=ctx), _render("digest.html", lang, d=ctx), at)

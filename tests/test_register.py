@@ -216,6 +216,7 @@ def test_statistics_publish_closed_months_late_and_never_by_commune(app: Flask, 
     assert re.search(r'<tr data-key="received">.*?data-n="7"', html, re.S)
     for code in ("CB-MS", "CB-SSH"):
         assert f'data-key="{org.units[code]}"' not in html
+    assert re.search(r'id="stats-through">Số liệu đến hết ngày <span class="nw">\d\d/\d\d/2026</span>', html)
 
 
 def test_conditional_get_is_answered_304_and_a_correction_changes_the_etag(app: Flask, org: Org, clock) -> None:
