@@ -13,11 +13,12 @@ from pathlib import Path
 import sqlalchemy as sa
 from argon2 import profiles
 
-from engine import admin, migrate, passwords
-from engine.actors import Actor
+from engine.cases.uow import Runtime
 from engine.demo import UNITS
-from engine.models import Unit, User
-from engine.uow import Runtime
+from engine.org import admin, passwords
+from engine.org.actors import Actor
+from engine.store import migrate
+from engine.store.models import Unit, User
 
 passwords.use_parameters(profiles.CHEAPEST)  # the benchmarks measure cases, not password hashing
 

@@ -34,9 +34,9 @@ from bench._common import (  # noqa: E402
     sqlite_database,
     unit_ids,
 )
-from engine import service  # noqa: E402
-from engine.models import Case  # noqa: E402
-from engine.uow import Runtime  # noqa: E402
+from engine.cases import commands as service  # noqa: E402
+from engine.cases.uow import Runtime  # noqa: E402
+from engine.store.models import Case  # noqa: E402
 
 REPORT = {
     "violation_kind": "false_information",

@@ -28,12 +28,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import sqlalchemy as sa  # noqa: E402
 
 from bench._common import PG_URL, emit, pg_available, seed_org, unit_ids  # noqa: E402
-from engine import migrate  # noqa: E402
-from engine.clock import FrozenClock  # noqa: E402
-from engine.models import Case, CaseEvent  # noqa: E402
-from engine.periods import parse_period  # noqa: E402
-from engine.reporting import iter_cases, make_report  # noqa: E402
-from engine.uow import Runtime  # noqa: E402
+from engine.cases.uow import Runtime  # noqa: E402
+from engine.read.reporting import iter_cases, make_report  # noqa: E402
+from engine.store import migrate  # noqa: E402
+from engine.store.models import Case, CaseEvent  # noqa: E402
+from engine.time.clock import FrozenClock  # noqa: E402
+from engine.time.periods import parse_period  # noqa: E402
 from web.exports.document import DOCX_CASE_LIMIT, docx_bytes  # noqa: E402
 from web.exports.settings import PARTY, ReportSettings  # noqa: E402
 from workflows.loader import DEFINITIONS_DIR, load_file  # noqa: E402

@@ -30,9 +30,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import psutil  # noqa: E402
 
-from engine import admin, migrate  # noqa: E402
+from engine.cases.uow import Runtime  # noqa: E402
 from engine.demo import UNITS  # noqa: E402
-from engine.uow import Runtime  # noqa: E402
+from engine.org import admin
+from engine.store import migrate  # noqa: E402
 
 PASSWORD = "mat-khau-dung-cua-bench"
 ROOT = Path(__file__).resolve().parent.parent

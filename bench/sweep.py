@@ -23,10 +23,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import sqlalchemy as sa  # noqa: E402
 
 from bench._common import emit, pg_available, pg_database, seed_org, sqlite_database  # noqa: E402
-from engine.clock import FrozenClock, SystemClock  # noqa: E402
-from engine.models import Timer  # noqa: E402
-from engine.sweep import sweep  # noqa: E402
-from engine.uow import Runtime  # noqa: E402
+from engine.cases.uow import Runtime  # noqa: E402
+from engine.jobs.sweep import sweep  # noqa: E402
+from engine.store.models import Timer  # noqa: E402
+from engine.time.clock import FrozenClock, SystemClock  # noqa: E402
 from tests.sweep_seed import seed_cases, seed_timers  # noqa: E402
 
 DUE = 10_000

@@ -3,7 +3,7 @@
 Served by the real app on waitress (the production WSGI server) over a real socket, signed in
 through the real form; timed over many requests. The cases are bulk-inserted with Core
 executemany for setup speed, but shaped as the engine writes them: deadlines from
-engine.deadlines.compute_deadline, promoted columns, hash-chained history, evidence rows.
+engine.time.deadlines.compute_deadline, promoted columns, hash-chained history, evidence rows.
 
     .venv/bin/python bench/web.py [--cases 100000] [--requests 300] [--keep FILE] [--lean] [--no-browser]
     .venv/bin/python bench/web.py --cases 1000000 --lean --keep /tmp/bench-1m.sqlite3   # the search at a million
@@ -41,14 +41,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import sqlalchemy as sa  # noqa: E402
 
 from bench._common import emit, seed_org, sqlite_database, unit_ids  # noqa: E402
-from engine import migrate  # noqa: E402
-from engine.clock import LOCAL_TZ  # noqa: E402
-from engine.deadlines import compute_deadline  # noqa: E402
+from engine.cases.history import GENESIS, UNCONFIGURED_KEY, event_hash  # noqa: E402
+from engine.cases.uow import Runtime  # noqa: E402
 from engine.demo import SUBJECTS, TINY_PNG  # noqa: E402
-from engine.history import GENESIS, UNCONFIGURED_KEY, event_hash  # noqa: E402
-from engine.models import Attachment, Case, CaseEvent, User  # noqa: E402
-from engine.search import search_text  # noqa: E402
-from engine.uow import Runtime  # noqa: E402
+from engine.read.search import search_text  # noqa: E402
+from engine.store import migrate  # noqa: E402
+from engine.store.models import Attachment, Case, CaseEvent, User  # noqa: E402
+from engine.time.clock import LOCAL_TZ  # noqa: E402
+from engine.time.deadlines import compute_deadline  # noqa: E402
 
 PASSWORD = "benchmark-password"
 # Final state -> the path of (trigger, from, to, actor) that leads there from filing.

@@ -12,13 +12,14 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from engine import admin, service
-from engine.actors import Actor
-from engine.audit_log import Operator
-from engine.clock import FrozenClock
-from engine.evidence import Upload
-from engine.models import Unit, User
-from engine.uow import Runtime
+from engine.audit.log import Operator
+from engine.cases import commands as service
+from engine.cases.evidence import Upload
+from engine.cases.uow import Runtime
+from engine.org import admin
+from engine.org.actors import Actor
+from engine.store.models import Unit, User
+from engine.time.clock import FrozenClock
 
 DEMO = Operator.system("demo")  # who the audit log says set the demo district up
 UNITS = [

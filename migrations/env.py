@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from alembic import context
 
-import engine.audit_models  # noqa: F401 - the administration's audit log
-import engine.models  # noqa: F401 - registers the tables on the metadata
-import engine.notification_models  # noqa: F401 - inbox, deliveries, digests, preferences
-import engine.register_models  # noqa: F401 - the public register's indexes on cases
-import engine.report_models  # noqa: F401 - working-day index and the statistics indexes (reports)
-import engine.search  # noqa: F401 - the search index on cases (PostgreSQL trigram)
-from engine.db import Base, make_engine
-from engine.search import schema_filters
+import engine.read.search  # noqa: F401 - the search index on cases (PostgreSQL trigram)
+import engine.store.audit_models  # noqa: F401 - the administration's audit log
+import engine.store.models  # noqa: F401 - registers the tables on the metadata
+import engine.store.notification_models  # noqa: F401 - inbox, deliveries, digests, preferences
+import engine.store.register_models  # noqa: F401 - the public register's indexes on cases
+import engine.store.report_models  # noqa: F401 - working-day index and the statistics indexes (reports)
+from engine.read.search import schema_filters
+from engine.store.db import Base, make_engine
 
 config = context.config
 target_metadata = Base.metadata

@@ -1,4 +1,4 @@
-"""The outbox's and digests' use of the one claim, lease and backoff mechanism (engine/jobs.py).
+"""The outbox's and digests' use of the one claim, lease and backoff mechanism (engine/jobs/leases.py).
 
 Outbox rows and digests are ready when `next_attempt_at` has come, and are taken in id order.
 """
@@ -9,9 +9,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from engine import jobs
-from engine.db import Base
-from engine.jobs import PENDING, backoff, renew
+from engine.jobs import leases as jobs
+from engine.jobs.leases import PENDING, backoff, renew
+from engine.store.db import Base
 
 __all__ = ["PENDING", "backoff", "claim", "renew"]
 

@@ -19,12 +19,12 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from engine.clock import LOCAL_TZ
-from engine.jobs import retry_later
-from engine.models import OutboxMessage, User
-from engine.notification_models import FAILED, PENDING, QUEUED, SENT, NotificationDelivery, NotificationDigest
-from engine.outbox import MESSAGE_FAILED, tell_admins
-from engine.uow import Runtime
+from engine.cases.outbox import MESSAGE_FAILED, tell_admins
+from engine.cases.uow import Runtime
+from engine.jobs.leases import retry_later
+from engine.store.models import OutboxMessage, User
+from engine.store.notification_models import FAILED, PENDING, QUEUED, SENT, NotificationDelivery, NotificationDigest
+from engine.time.clock import LOCAL_TZ
 from notifications.claims import claim, renew
 from notifications.email import MailConfig, SmtpMailer, build_message
 from notifications.render import Facts, gather, message_context, render_digest

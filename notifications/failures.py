@@ -13,14 +13,15 @@ from datetime import date, datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from engine import audit_log, projection
-from engine.actors import Actor
-from engine.audit_log import Operator
-from engine.models import Case, OutboxMessage, User
-from engine.notification_models import FAILED, PENDING, QUEUED, NotificationDelivery, NotificationDigest
-from engine.outbox import MESSAGE_FAILED, is_alert, tell_admins
-from engine.registry import DefinitionRegistry
-from engine.uow import UnitOfWork
+from engine.audit import log as audit_log
+from engine.audit.log import Operator
+from engine.cases.outbox import MESSAGE_FAILED, is_alert, tell_admins
+from engine.cases.registry import DefinitionRegistry
+from engine.cases.uow import UnitOfWork
+from engine.org.actors import Actor
+from engine.read import projection
+from engine.store.models import Case, OutboxMessage, User
+from engine.store.notification_models import FAILED, PENDING, QUEUED, NotificationDelivery, NotificationDigest
 
 
 @dataclass
@@ -56,7 +57,7 @@ def failed_rows(session: Session, registry: DefinitionRegistry, viewer: Actor, l
     """Failed messages with the people they failed to reach, as `viewer` (an administrator) may see them.
 
     An administrator needs the person and the address to mend a delivery, not the case: where the
-    viewer may not know a case's filer (engine.projection) and a failed delivery went to the reporter
+    viewer may not know a case's filer (engine.read.projection) and a failed delivery went to the reporter
     or to someone of the filing unit, the row names no case, or the page would tie the filer to it.
     """
     rows = session.execute(

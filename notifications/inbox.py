@@ -12,9 +12,9 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from engine.models import OutboxMessage, User
-from engine.notification_models import InboxItem
-from engine.uow import UnitOfWork
+from engine.cases.uow import UnitOfWork
+from engine.store.models import OutboxMessage, User
+from engine.store.notification_models import InboxItem
 from notifications.render import Rendered
 
 MAX_PER_PAGE = 100

@@ -12,9 +12,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine.cases.uow import UnitOfWork
 from engine.errors import InvalidData
-from engine.notification_models import CHANNEL_MODES, NotificationPreference
-from engine.uow import UnitOfWork
+from engine.store.notification_models import CHANNEL_MODES, NotificationPreference
 
 
 def default_mode(channel: str) -> str:

@@ -3,7 +3,7 @@
 The engine writes one outbox row per recipient spec of the definition (`notify` of a
 transition, or of a timer kind), with the spec's relation already resolved to a unit. Here
 that spec becomes people. The person whose action caused the event is not told about it.
-Confidentiality is not decided here but when rendering (render.py asks engine.policy), since
+Confidentiality is not decided here but when rendering (render.py asks engine.cases.policy), since
 it changes what a message says, not who gets one.
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.models import OutboxMessage, Unit, User, UserRole
+from engine.store.models import OutboxMessage, Unit, User, UserRole
 
 
 def people_for(session: Session, row: OutboxMessage, exclude_user_id: int | None = None) -> list[User]:
@@ -20,7 +20,7 @@ def people_for(session: Session, row: OutboxMessage, exclude_user_id: int | None
 
     A spec with a role alone means everyone holding the role: only when the definition (or an
     alert to the administrators) names no relation. A relation that resolves to no unit never
-    gets here: the engine refuses the command, or writes the row failed (engine/journal.py).
+    gets here: the engine refuses the command, or writes the row failed (engine/cases/journal.py).
     """
     if (row.recipient_unit_id, row.recipient_unit_type, row.recipient_role, row.recipient_user_id) == (None,) * 4:
         return []

@@ -7,7 +7,7 @@ definition (transition and state labels) or from the templates. The only free te
 that a message carries is a question and its answer: what put a case into a waiting state (one
 that pauses another's clock, such as "awaiting information") and what took it out, so the person
 asked reads the question where they act and the person who asked reads the answer. The filer
-is named only through the one projection (engine/projection.py: the definition's
+is named only through the one projection (engine/read/projection.py: the definition's
 `[confidentiality]`, and the reporter themself); those who may know the filer are also told when
 the reporter asked for confidentiality. A person who may not see the case at all is told nothing
 about it (`may_be_told`). Everything a message says about the case is read as it was at the
@@ -26,12 +26,13 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import policy, projection
-from engine.actors import Actor
-from engine.clock import LOCAL_TZ
-from engine.models import Case, CaseEvent, OutboxMessage, User
-from engine.registry import DefinitionRegistry
-from engine.wording import en_date
+from engine.cases import policy
+from engine.cases.registry import DefinitionRegistry
+from engine.org.actors import Actor
+from engine.read import projection
+from engine.read.wording import en_date
+from engine.store.models import Case, CaseEvent, OutboxMessage, User
+from engine.time.clock import LOCAL_TZ
 from workflows.definition import Definition
 
 LANGUAGES = ("vi", "en")
@@ -39,7 +40,7 @@ DEFAULT_BASE_URL = "http://127.0.0.1:5000"
 TEMPLATES = Path(__file__).parent / "templates"
 SUBJECT_MAX = 200  # one unfolded header line even in Vietnamese (see email.MAIL_POLICY)
 
-# Topics that are not transitions (engine/timers.py TOPICS, the deadline extension) have no label
+# Topics that are not transitions (engine/cases/timers.py TOPICS, the deadline extension) have no label
 # in the definition: their words are these.
 TIMER_TITLES: dict[str, tuple[str, str]] = {
     "due_soon": ("Sắp đến hạn xử lý", "Due soon"),
@@ -49,7 +50,7 @@ TIMER_TITLES: dict[str, tuple[str, str]] = {
 }
 EXTENDED_TITLE = ("Gia hạn thời hạn xử lý", "Deadline extended")
 
-# Alerts to the administrators (engine/outbox.py): their words; the detail travels in the payload.
+# Alerts to the administrators (engine/cases/outbox.py): their words; the detail travels in the payload.
 ADMIN_TITLES: dict[str, tuple[str, str]] = {
     "timer_failed": ("Bộ hẹn giờ không thực hiện được", "A timer could not fire"),
     "message_failed": ("Thông báo không gửi được", "A message could not be delivered"),

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from datetime import timedelta
 
-from engine.jobs import RetryPolicy
+from engine.jobs.leases import RetryPolicy
 
 
 @dataclass(frozen=True)

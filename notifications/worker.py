@@ -14,7 +14,7 @@ For each claimed row, in order:
 
 A row that matches no active person fails at once (no retry brings someone); a row written
 failed because its relation had no unit resolves the relation again when retried. Claims,
-leases and backoff are the mechanism the timer sweep uses too (engine/jobs.py).
+leases and backoff are the mechanism the timer sweep uses too (engine/jobs/leases.py).
 
 A worker that dies at any point loses nothing: its lease runs out, another worker claims the
 row, and the delivery rows keep what was already sent from being sent again (a message being
@@ -31,9 +31,12 @@ from email.message import EmailMessage
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from engine.jobs import retry_later
-from engine.models import OutboxMessage, User
-from engine.notification_models import (
+from engine.cases.outbox import UNRESOLVED_RELATION
+from engine.cases.routing import try_resolve
+from engine.cases.uow import Runtime, UnitOfWork
+from engine.jobs.leases import retry_later
+from engine.store.models import OutboxMessage, User
+from engine.store.notification_models import (
     DIGEST,
     EMAIL,
     FAILED,
@@ -45,9 +48,6 @@ from engine.notification_models import (
     InboxItem,
     NotificationDelivery,
 )
-from engine.outbox import UNRESOLVED_RELATION
-from engine.routing import try_resolve
-from engine.uow import Runtime, UnitOfWork
 from notifications import digest, inbox, preferences
 from notifications.claims import claim, renew
 from notifications.email import MailConfig, SmtpMailer, build_message

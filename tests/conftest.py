@@ -18,10 +18,11 @@ import pytest
 import sqlalchemy as sa
 from argon2 import profiles
 
-from engine import migrate, passwords
-from engine.clock import FrozenClock
-from engine.db import Base
-from engine.uow import Runtime
+from engine.cases.uow import Runtime
+from engine.org import passwords
+from engine.store import migrate
+from engine.store.db import Base
+from engine.time.clock import FrozenClock
 from tests.support import Org, make_org
 
 # The suite creates hundreds of users: each hash takes microseconds here instead of 64 MiB and

@@ -7,10 +7,10 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 
-from engine.clock import to_local
-from engine.models import Case, User
-from engine.notification_models import InboxItem
-from engine.uow import Runtime
+from engine.cases.uow import Runtime
+from engine.store.models import Case, User
+from engine.store.notification_models import InboxItem
+from engine.time.clock import to_local
 from notifications.settings import PassReport, Settings
 from notifications.worker import deliver_pending
 from tests.smtp_server import SmtpServer

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, timedelta
 
-from engine.reporting import CaseRow, Report
+from engine.read.reporting import CaseRow, Report
 
 KINDS = ["Thông tin sai sự thật, xuyên tạc", "Xa rời tôn chỉ, mục đích",
          "Vi phạm đạo đức nghề nghiệp, quy tắc sử dụng mạng xã hội của người làm báo"]  # fmt: skip

@@ -20,9 +20,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from engine import service
-from engine.clock import LOCAL_TZ, FrozenClock
-from engine.sweep import sweep
+from engine.cases import commands as service
+from engine.jobs.sweep import sweep
+from engine.time.clock import LOCAL_TZ, FrozenClock
 from tests.support import Org, data_for, file, fire
 
 

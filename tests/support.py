@@ -7,11 +7,12 @@ from typing import Any
 
 from sqlalchemy import select
 
-from engine import admin, service
-from engine.actors import Actor
+from engine.cases import commands as service
+from engine.cases.uow import Runtime
 from engine.demo import UNITS
-from engine.models import Case, Unit, User
-from engine.uow import Runtime
+from engine.org import admin
+from engine.org.actors import Actor
+from engine.store.models import Case, Unit, User
 
 PASSWORD = "mat-khau-thu-nghiem"
 

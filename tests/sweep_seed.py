@@ -12,9 +12,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from engine.history import GENESIS
-from engine.models import Case, Timer, Unit
-from engine.uow import Runtime
+from engine.cases.history import GENESIS
+from engine.cases.uow import Runtime
+from engine.store.models import Case, Timer, Unit
 
 
 def unit_id(rt: Runtime, code: str) -> int:

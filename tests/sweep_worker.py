@@ -11,9 +11,9 @@ import sys
 import time
 from datetime import datetime
 
-from engine.clock import FrozenClock
-from engine.sweep import sweep
-from engine.uow import Runtime
+from engine.cases.uow import Runtime
+from engine.jobs.sweep import sweep
+from engine.time.clock import FrozenClock
 
 
 def main(argv: list[str]) -> None:

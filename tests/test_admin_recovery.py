@@ -13,10 +13,11 @@ import pytest
 from flask import Flask
 from sqlalchemy import select, text
 
-from engine import admin, migrate
 from engine.errors import InvalidData
-from engine.models import User
-from engine.passwords import verify_password
+from engine.org import admin
+from engine.org.passwords import verify_password
+from engine.store import migrate
+from engine.store.models import User
 from tests.support import PASSWORD, Org, case_in
 from tests.test_web_fixtures import Web, field_error, signed_in
 from web import create_app
@@ -166,7 +167,7 @@ def _mode(path: Path) -> int:
 def test_a_new_sqlite_database_and_its_wal_are_readable_by_the_owner_only(tmp_path: Path) -> None:
     db = tmp_path / "presscase.sqlite3"
     migrate.upgrade(f"sqlite:///{db}")
-    from engine.uow import Runtime
+    from engine.cases.uow import Runtime
 
     rt = Runtime.from_url(f"sqlite:///{db}")
     with rt.uow() as uow:
@@ -184,7 +185,7 @@ def test_a_database_left_world_readable_is_narrowed_at_start(tmp_path: Path) -> 
     db = tmp_path / "old.sqlite3"
     sqlite3.connect(db).close()
     os.chmod(db, 0o644)
-    from engine.db import make_engine
+    from engine.store.db import make_engine
 
     eng = make_engine(f"sqlite:///{db}")
     with eng.connect():
@@ -235,7 +236,7 @@ def test_backup_of_a_live_sqlite_database_is_consistent_private_and_verified(cli
 
     with sqlite3.connect(out) as copy:  # a tampered copy is reported, not trusted
         copy.execute("UPDATE case_events SET to_state = 'published' WHERE seq = 2")
-    from engine.backup import verify_copy
+    from engine.store.backup import verify_copy
 
     report = verify_copy(out)
     assert not report.ok and report.problems

@@ -9,11 +9,11 @@ from flask import Flask
 from sqlalchemy import select, update
 from sqlalchemy import text as sa_text
 
-from engine import service
-from engine.audit_models import AuditEvent
-from engine.history import GENESIS, legacy_hash_of
-from engine.models import Case, CaseEvent, OutboxMessage, User
-from engine.notification_models import FAILED
+from engine.cases import commands as service
+from engine.cases.history import GENESIS, legacy_hash_of
+from engine.store.audit_models import AuditEvent
+from engine.store.models import Case, CaseEvent, OutboxMessage, User
+from engine.store.notification_models import FAILED
 from tests.support import Org, case_in
 from tests.test_web_fixtures import make_app, signed_in, text
 
@@ -84,7 +84,7 @@ def test_a_refused_change_records_nothing(app: Flask, org: Org) -> None:
 
 
 def test_the_admin_page_is_paginated(app: Flask, org: Org) -> None:
-    from engine import audit_log
+    from engine.audit import log as audit_log
 
     with org.rt.uow() as uow:
         for i in range(60):
@@ -185,8 +185,8 @@ def test_concurrent_administrators_keep_one_unbroken_chain(org: Org) -> None:
     """Writers queue on the log's head row: no number is taken twice and the chain verifies."""
     import threading
 
-    from engine import admin
-    from engine.audit_log import Operator, verify_log
+    from engine.audit.log import Operator, verify_log
+    from engine.org import admin
 
     start = last_seq(org)
     errors: list[BaseException] = []

@@ -16,14 +16,15 @@ from flask.testing import FlaskCliRunner
 from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
-from engine import admin, service
-from engine.audit_log import Operator
+from engine.audit.log import Operator
+from engine.cases import commands as service
+from engine.cases.evidence import Upload
+from engine.cases.history import GENESIS, hash_of, legacy_hash_of
+from engine.cases.uow import Runtime
 from engine.demo import TINY_PNG
-from engine.evidence import Upload
-from engine.history import GENESIS, hash_of, legacy_hash_of
-from engine.models import Case, CaseEvent
-from engine.sweep import sweep
-from engine.uow import Runtime
+from engine.jobs.sweep import sweep
+from engine.org import admin
+from engine.store.models import Case, CaseEvent
 from tests.support import REPORT, Org, case_in, fire
 from web import create_app
 

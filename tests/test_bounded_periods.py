@@ -15,11 +15,11 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from engine.clock import FrozenClock
-from engine.periods import PeriodError, PeriodOutOfRange, YearRange, parse_period
-from engine.report_models import WorkingDayIndex, WorkingDayIndexMeta
-from engine.report_range import report_years
-from engine.workday_index import ensure, window
+from engine.store.report_models import WorkingDayIndex, WorkingDayIndexMeta
+from engine.time.clock import FrozenClock
+from engine.time.periods import PeriodError, PeriodOutOfRange, YearRange, parse_period
+from engine.time.report_range import report_years
+from engine.time.workday_index import ensure, window
 from tests.support import Org, case_in, data_for, file, load_case
 from tests.test_web_fixtures import field_error, make_app, signed_in, text
 from web.scheduler import refresh_workday_index

@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from engine.calendar import WorkingCalendar, get_calendar
+from engine.time.calendar import WorkingCalendar, get_calendar
 
 
 @pytest.fixture(scope="module")

@@ -20,11 +20,12 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import admin, service
-from engine.clean_text import BIDI_CONTROLS, FORMULA_STARTS, forbidden_in, neutralise_formula, strip_forbidden
+from engine.cases import commands as service
+from engine.cases.clean_text import BIDI_CONTROLS, FORMULA_STARTS, forbidden_in, neutralise_formula, strip_forbidden
+from engine.cases.evidence import Upload, check_uploads
 from engine.errors import InvalidData
-from engine.evidence import Upload, check_uploads
-from engine.models import Case, CaseEvent, Unit
+from engine.org import admin
+from engine.store.models import Case, CaseEvent, Unit
 from tests.support import REPORT, Org, case_in, data_for, fire, load_case
 from tests.test_web_fixtures import PNG, field_error, signed_in, text
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, text
 
-from engine.models import User
-from engine.passwords import verify_password
+from engine.org.passwords import verify_password
+from engine.store.models import User
 from tests.support import case_in
 from web import create_app
 

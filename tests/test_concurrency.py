@@ -7,10 +7,10 @@ import threading
 import pytest
 from sqlalchemy import select
 
+from engine.cases.history import verify_case
+from engine.cases.uow import Runtime
 from engine.errors import StaleVersion
-from engine.history import verify_case
-from engine.models import Case, CaseEvent
-from engine.uow import Runtime
+from engine.store.models import Case, CaseEvent
 from tests.support import case_in, data_for, fire, load_case
 
 
@@ -39,7 +39,7 @@ def test_two_sessions_firing_at_once_one_wins_and_history_has_no_gap(org, db_url
             results: list[str] = []
 
             def attempt(rt: Runtime, barrier=barrier, results=results, version=version) -> None:
-                from engine import service
+                from engine.cases import commands as service
 
                 barrier.wait()
                 try:

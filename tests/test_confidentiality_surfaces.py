@@ -27,16 +27,17 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from engine import admin, service
-from engine.actors import Actor
+from engine.cases import commands as service
+from engine.cases.evidence import Upload
 from engine.errors import NotFound, NotPermitted
-from engine.evidence import Upload
-from engine.models import Attachment, Case, User
-from engine.periods import parse_period
-from engine.reporting import iter_cases
-from engine.statistics import Scope
-from engine.sweep import sweep
-from engine.workday_index import ensure
+from engine.jobs.sweep import sweep
+from engine.org import admin
+from engine.org.actors import Actor
+from engine.read.reporting import iter_cases
+from engine.read.statistics import Scope
+from engine.store.models import Attachment, Case, User
+from engine.time.periods import parse_period
+from engine.time.workday_index import ensure
 from notifications.worker import deliver_pending
 from tests.notify_support import BASE_URL, FAST, give_addresses, running_smtp, set_user
 from tests.smtp_server import SmtpServer
@@ -271,7 +272,7 @@ def test_visibility_follows_the_definition(org: Org) -> None:
 
     def sees(who: str, case_id: int) -> bool:
         with org.rt.read_session() as s:
-            from engine.queries import case_view
+            from engine.read.queries import case_view
 
             try:
                 case_view(s, org.rt.registry, org.actor(who), case_id)
@@ -286,7 +287,7 @@ def test_visibility_follows_the_definition(org: Org) -> None:
     assert sees(WHISTLE[0], seeded.staff[0]) and not sees("pv.ttvh", seeded.staff[0])  # only the filer, not colleagues
     assert sees("leader", seeded.staff[0]) and not sees("reporter", seeded.staff[0])
     with org.rt.read_session() as s:
-        from engine.queries import case_view
+        from engine.read.queries import case_view
 
         view = case_view(s, org.rt.registry, org.actor("leader"), seeded.staff[-1])
     assert view.reporter_name is None and all(WHISTLE[1] not in e.actor_name for e in view.events)

@@ -8,11 +8,11 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import select
 
-from engine import service
-from engine.calendar import get_calendar
-from engine.clock import LOCAL_TZ
-from engine.deadlines import compute_deadline, recompute_deadline
-from engine.models import CaseEvent
+from engine.cases import commands as service
+from engine.store.models import CaseEvent
+from engine.time.calendar import get_calendar
+from engine.time.clock import LOCAL_TZ
+from engine.time.deadlines import compute_deadline, recompute_deadline
 from tests.support import file as file_report
 from tests.support import fire, load_case
 from workflows import load_all
@@ -89,7 +89,7 @@ def _assert_recomputes(org, case):
 
 
 def test_recomputed_from_the_history_after_pauses_extensions_and_timers(org, clock):
-    from engine.sweep import sweep
+    from engine.jobs.sweep import sweep
 
     clock.set(local(2026, 2, 9))
     out = file_report(org)
@@ -126,6 +126,6 @@ def test_a_changed_stored_deadline_no_longer_matches_its_history(org, clock):
 
 
 def _calendar_with_day_off():
-    from engine.calendar import WorkingCalendar
+    from engine.time.calendar import WorkingCalendar
 
     return WorkingCalendar({date(2026, 3, 4): False}, version="test+day-off")

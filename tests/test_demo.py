@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from engine.cases.history import verify_all
 from engine.demo import USERS, seed_demo
-from engine.history import verify_all
-from engine.models import Case, Unit
+from engine.store.models import Case, Unit
 
 
 def test_demo_covers_every_state_and_role(rt):

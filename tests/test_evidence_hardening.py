@@ -13,11 +13,11 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from engine import service
+from engine.cases import commands as service
+from engine.cases.evidence import SUPERSEDE_TRIGGER, Upload, check_uploads, typed_filename
+from engine.cases.history import verify_all
 from engine.errors import InvalidData, NotAvailable, NotPermitted
-from engine.evidence import SUPERSEDE_TRIGGER, Upload, check_uploads, typed_filename
-from engine.history import verify_all
-from engine.models import Attachment, Case, CaseEvent
+from engine.store.models import Attachment, Case, CaseEvent
 from tests.support import REPORT, Org, load_case
 from tests.test_web_fixtures import PNG, make_app, signed_in, text
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from engine.cases.evidence import Upload, check_uploads, sniff
 from engine.errors import InvalidData
-from engine.evidence import Upload, check_uploads, sniff
 
 
 def ftyp(major: bytes, *compatible: bytes, minor: int = 0) -> bytes:

@@ -13,13 +13,14 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import select, update
 
-from engine import service, timers
-from engine.clock import LOCAL_TZ
+from engine.cases import commands as service
+from engine.cases import timers
+from engine.cases.uow import Runtime
 from engine.errors import NeedsConfirmation, Unresolvable
-from engine.models import Case, CaseEvent, OutboxMessage, Timer, Unit, WorkflowDefinitionRow
-from engine.notification_models import InboxItem
-from engine.sweep import MAX_ATTEMPTS, sweep
-from engine.uow import Runtime
+from engine.jobs.sweep import MAX_ATTEMPTS, sweep
+from engine.store.models import Case, CaseEvent, OutboxMessage, Timer, Unit, WorkflowDefinitionRow
+from engine.store.notification_models import InboxItem
+from engine.time.clock import LOCAL_TZ
 from notifications import failures
 from tests.notify_support import deliver, give_addresses, running_smtp, set_user
 from tests.support import REPORT, case_in, data_for, fire, load_case

@@ -7,7 +7,7 @@ from __future__ import annotations
 from flask import Flask
 from sqlalchemy import select, update
 
-from engine.models import OutboxMessage, Timer, Unit
+from engine.store.models import OutboxMessage, Timer, Unit
 from tests.notify_support import set_user
 from tests.support import Org, case_in, load_case
 from tests.test_web_cases import REPORT_FORM

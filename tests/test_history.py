@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
-from engine.history import verify_all
+from engine.cases.history import verify_all
 from tests.support import case_in
 
 

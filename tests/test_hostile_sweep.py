@@ -34,12 +34,13 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 from werkzeug.routing import AnyConverter
 
-from engine import policy, service
-from engine.actors import Actor
-from engine.clean_text import BIDI_CONTROLS
-from engine.evidence import Upload
-from engine.history import verify_all
-from engine.models import Attachment, Case, User
+from engine.cases import commands as service
+from engine.cases import policy
+from engine.cases.clean_text import BIDI_CONTROLS
+from engine.cases.evidence import Upload
+from engine.cases.history import verify_all
+from engine.org.actors import Actor
+from engine.store.models import Attachment, Case, User
 from tests.support import REPORT, Org, case_in
 from tests.test_web_fixtures import PNG, Web, signed_in
 

@@ -10,8 +10,8 @@ import pytest
 from flask import Flask, render_template_string
 from sqlalchemy import select, update
 
-from engine.models import OutboxMessage
-from engine.notification_models import EMAIL, FAILED, InboxItem
+from engine.store.models import OutboxMessage
+from engine.store.notification_models import EMAIL, FAILED, InboxItem
 from notifications import preferences
 from notifications.email import MailConfig
 from tests.notify_support import address, deliver, give_addresses, inbox_of, lines, running_smtp

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine import service
+from engine.cases import commands as service
 from tests.notify_support import BASE_URL, address, deliver, give_addresses, inbox_of, lines, running_smtp, set_user
 from tests.support import case_in, file, fire
 
@@ -107,7 +107,7 @@ def test_a_late_delivery_never_says_the_case_is_overdue_after_it_moved_on(org, r
     """Subject and body come from one rendering of the facts at the event; a reminder delivered
     after the case moved on says so, and not that the case is (still) late."""
 
-    from engine.sweep import sweep
+    from engine.jobs.sweep import sweep
 
     give_addresses(org)
     out = file(org)

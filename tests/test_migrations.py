@@ -7,9 +7,9 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
-from engine import migrate
-from engine.db import Base
-from engine.search import schema_filters
+from engine.read.search import schema_filters
+from engine.store import migrate
+from engine.store.db import Base
 from tests.conftest import PG_URL
 
 

@@ -13,10 +13,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from engine import admin
-from engine.models import OutboxMessage
-from engine.notification_models import DIGEST, EMAIL, FAILED, SENT, NotificationDelivery, NotificationDigest
-from engine.uow import Runtime
+from engine.cases.uow import Runtime
+from engine.org import admin
+from engine.store.models import OutboxMessage
+from engine.store.notification_models import DIGEST, EMAIL, FAILED, SENT, NotificationDelivery, NotificationDigest
 from notifications import failures, preferences
 from notifications.claims import claim
 from notifications.email import SmtpMailer

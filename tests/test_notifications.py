@@ -12,11 +12,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from engine import service
+from engine.cases import commands as service
 from engine.errors import NeedsConfirmation
-from engine.models import Case, OutboxMessage
-from engine.notification_models import EMAIL, FAILED, SENT, InboxItem, NotificationDelivery
-from engine.sweep import sweep
+from engine.jobs.sweep import sweep
+from engine.store.models import Case, OutboxMessage
+from engine.store.notification_models import EMAIL, FAILED, SENT, InboxItem, NotificationDelivery
 from notifications.email import MailConfig
 from tests.notify_support import (
     BASE_URL,

@@ -97,7 +97,7 @@ def test_every_combination_matches_the_table(org):
 
 @pytest.mark.parametrize("role", ROLES)
 def test_the_system_actor_fires_no_persons_transition(org, role):
-    from engine.actors import Actor
+    from engine.org.actors import Actor
 
     out = case_in(org, "reported")
     with pytest.raises(NotPermitted):

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.clock import FrozenClock
-from engine.periods import parse_period
-from engine.reporting import Report, make_report
+from engine.read.reporting import Report, make_report
+from engine.time.clock import FrozenClock
+from engine.time.periods import parse_period
 from tests.print_support import many_cases
 from tests.report_support import build
 from tests.support import Org

@@ -7,7 +7,7 @@ import unicodedata
 import pytest
 from flask import Flask
 
-from engine.redaction import PROTECTED, NameMasker
+from engine.read.redaction import PROTECTED, NameMasker
 from tests.support import Org, case_in, data_for, fire
 from tests.test_web_fixtures import text
 

@@ -13,12 +13,12 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from engine import service
-from engine.actors import Actor
+from engine.cases import commands as service
+from engine.cases.uow import Runtime
 from engine.demo import seed_demo
-from engine.models import Case, CaseEvent, Unit, User
-from engine.register_stats import suppress_table
-from engine.uow import Runtime
+from engine.org.actors import Actor
+from engine.read.public_statistics import suppress_table
+from engine.store.models import Case, CaseEvent, Unit, User
 from tests.support import Org, case_in, file, fire, load_case
 from tests.test_web_fixtures import make_app, signed_in, text
 

@@ -11,10 +11,10 @@ from docx import Document
 from docx.enum.section import WD_ORIENT
 from openpyxl import load_workbook
 
-from engine.clock import FrozenClock
-from engine.periods import parse_period
-from engine.reporting import Report, iter_cases, make_report
-from engine.statistics import Scope
+from engine.read.reporting import Report, iter_cases, make_report
+from engine.read.statistics import Scope
+from engine.time.clock import FrozenClock
+from engine.time.periods import parse_period
 from tests.report_support import build
 from tests.support import Org
 from web.exports.document import docx_bytes, number_line, official_date

@@ -8,13 +8,13 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
-from engine.calendar import WorkingCalendar
-from engine.clock import FrozenClock
-from engine.periods import parse_period
-from engine.report_models import WorkingDayIndex
-from engine.reporting import make_report
-from engine.statistics import Scope, compute, percentile_cont
-from engine.workday_index import ensure, ensure_index
+from engine.read.reporting import make_report
+from engine.read.statistics import Scope, compute, percentile_cont
+from engine.store.report_models import WorkingDayIndex
+from engine.time.calendar import WorkingCalendar
+from engine.time.clock import FrozenClock
+from engine.time.periods import parse_period
+from engine.time.workday_index import ensure, ensure_index
 from tests.report_support import build
 from tests.support import Org
 

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from engine.periods import Month, PeriodError, current_year, month_of, parse_period
+from engine.time.periods import Month, PeriodError, current_year, month_of, parse_period
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ from docx import Document
 from flask import Flask
 from openpyxl import load_workbook
 
-from engine.clock import FrozenClock
+from engine.time.clock import FrozenClock
 from tests.report_support import build
 from tests.support import Org
 from tests.test_web_fixtures import signed_in, text

@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from engine import migrate
+from engine.store import migrate
 from tests.conftest import PG_URL
 
 STARTED = "scheduler started for this database"

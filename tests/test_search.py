@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from engine import queries
-from engine.search import fold, search_text
+from engine.read import queries
+from engine.read.search import fold, search_text
 from tests.support import case_in, file
 
 
@@ -64,7 +64,7 @@ def test_search_text_follows_the_subject_when_a_transition_changes_it(org):
     fire(org, out.case_id, "request_info", "assessor", {"question": "Tên trang?"})
     assert _find(org, "assessor", "trang cu") == [out.reference]
     with rt.read_session() as s:
-        from engine.models import Case
+        from engine.store.models import Case
 
         assert s.get(Case, out.case_id).search_text == search_text(out.reference, "Trang cũ")
 
@@ -96,12 +96,12 @@ def test_search_page_through_the_worklist_filter_too(org, term):
 
 def test_common_and_rare_terms_find_the_same_cases(org, monkeypatch):
     """SQLite reads a rare term's matches by id and a common one on the column: both give the same answer."""
-    import engine.search
+    import engine.read.search
 
     cases = [file(org, subject_name=f"Trang Tin nóng số {i}") for i in range(4)]
     rare = _find(org, "assessor", "tin nong")
     worklist_rare = _worklist(org, "tin nong")
-    monkeypatch.setattr(engine.search, "FTS_PROBE", 2)  # now "tin nong" counts as common
+    monkeypatch.setattr(engine.read.search, "FTS_PROBE", 2)  # now "tin nong" counts as common
     assert _find(org, "assessor", "tin nong") == rare == sorted(o.reference for o in cases)
     assert _worklist(org, "tin nong") == worklist_rare == sorted(o.reference for o in cases)
 

@@ -8,11 +8,12 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
-from engine import queries, service
-from engine.clock import LOCAL_TZ
+from engine.cases import commands as service
+from engine.cases.evidence import Upload
 from engine.errors import InvalidData, NotFound, NotPermitted
-from engine.evidence import Upload
-from engine.models import Attachment, Case, CaseEvent, OutboxMessage
+from engine.read import queries
+from engine.store.models import Attachment, Case, CaseEvent, OutboxMessage
+from engine.time.clock import LOCAL_TZ
 from tests.support import REPORT, case_in, file, fire, load_case
 
 PNG = bytes.fromhex(

@@ -14,11 +14,11 @@ from argon2 import PasswordHasher
 from flask import Flask
 from sqlalchemy import select
 
-from engine import passwords
-from engine.audit_accounts import password_fingerprint
-from engine.audit_models import AuditEvent
-from engine.clock import FrozenClock
-from engine.models import User
+from engine.audit.accounts import password_fingerprint
+from engine.org import passwords
+from engine.store.audit_models import AuditEvent
+from engine.store.models import User
+from engine.time.clock import FrozenClock
 from tests.support import PASSWORD, Org
 from tests.test_web_fixtures import Web, field_error, make_app, signed_in, text
 
@@ -239,7 +239,7 @@ def test_changing_ones_password_signs_out_every_other_browser(app: Flask) -> Non
 
 
 def test_disabling_ends_the_sessions_and_remember_cookies(app: Flask, org: Org) -> None:
-    from engine import admin
+    from engine.org import admin
 
     w = Web(app)
     w.login("handler", remember=True)

@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from engine.history import verify_case
-from engine.models import Case, CaseEvent, OutboxMessage, Timer
-from engine.sweep import claim, fire_claimed, sweep
+from engine.cases.history import verify_case
+from engine.jobs.sweep import claim, fire_claimed, sweep
+from engine.store.models import Case, CaseEvent, OutboxMessage, Timer
 from tests.sweep_seed import seed_cases, seed_timers
 
 ROOT = Path(__file__).resolve().parent.parent

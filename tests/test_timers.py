@@ -8,13 +8,13 @@ from datetime import date, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from engine import service
-from engine.clock import LOCAL_TZ
-from engine.deadline_status import deadline_status
+from engine.cases import commands as service
+from engine.cases.history import verify_case
 from engine.errors import DefinitionError, InvalidData, NotPermitted
-from engine.history import verify_case
-from engine.models import Case, CaseEvent, OutboxMessage, Timer
-from engine.sweep import sweep
+from engine.jobs.sweep import sweep
+from engine.store.models import Case, CaseEvent, OutboxMessage, Timer
+from engine.time.clock import LOCAL_TZ
+from engine.time.deadline_status import deadline_status
 from tests.support import data_for, fire, load_case
 from tests.support import file as file_report
 from workflows import DEFINITIONS_DIR, parse_definition
@@ -312,7 +312,7 @@ def test_pending_timers_are_found_through_a_partial_index_on_the_due_time(rt, db
 
 
 def test_the_timer_migration_goes_down_and_up_again(tmp_path):
-    from engine import migrate
+    from engine.store import migrate
 
     url = f"sqlite:///{tmp_path / 'm.sqlite3'}"
     migrate.upgrade(url)

@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from engine import service
+from engine.cases import commands as service
 from engine.errors import DefinitionError, InvalidData
 from tests.support import REPORT, case_in, fire, load_case
 from workflows import DEFINITIONS_DIR
@@ -66,7 +66,7 @@ def test_reloading_the_same_files_records_nothing_new(org):
 
 def test_a_starting_process_serves_the_recorded_version_and_reports_the_changed_file(org, tmp_path, db_url, clock):
     """What a web process does at start: it must not refuse to start over one edited file."""
-    from engine.uow import Runtime
+    from engine.cases.uow import Runtime
 
     fresh = Runtime.from_url(db_url, clock=clock)
     refused: list[DefinitionError] = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 from sqlalchemy import select
 
-from engine.models import Unit, User
+from engine.store.models import Unit, User
 from tests.support import Org
 from tests.test_web_fixtures import Web, field_error, signed_in, text
 

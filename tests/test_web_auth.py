@@ -8,7 +8,7 @@ from email.utils import parsedate_to_datetime
 import pytest
 from flask import Flask
 
-from engine import admin
+from engine.org import admin
 from tests.support import Org
 from tests.test_web_fixtures import Web, field_error, make_app, signed_in, text
 

@@ -70,7 +70,7 @@ def test_report_form_shows_every_error_inline_in_vietnamese(app: Flask, org: Org
     with org.rt.read_session() as s:
         from sqlalchemy import func, select
 
-        from engine.models import Case
+        from engine.store.models import Case
 
         assert s.scalar(select(func.count()).select_from(Case)) == 0
 
@@ -79,7 +79,7 @@ def test_my_units_reports_show_own_unit_only_in_reporter_words(app: Flask, org: 
     mine = case_in(org, "awaiting_info")
     other = case_in(org, "reported")
     with org.rt.uow() as uow:  # a case filed by another unit's reporter
-        from engine import service
+        from engine.cases import commands as service
         from tests.support import REPORT
 
         theirs = service.file_report(uow, org.actor("reporter_other"), "press_violation", REPORT)
@@ -192,11 +192,11 @@ def test_confidential_reporter_is_hidden_from_the_handler_but_not_the_assessor(a
 
 
 def test_attachment_download_headers_and_permission(app: Flask, org: Org) -> None:
-    from engine.evidence import Upload
+    from engine.cases.evidence import Upload
     from tests.support import file
 
     with org.rt.uow() as uow:
-        from engine import service
+        from engine.cases import commands as service
         from tests.support import REPORT
 
         out = service.file_report(uow, org.actor("reporter"), "press_violation", REPORT,

@@ -49,7 +49,7 @@ def test_others_see_no_button_and_a_forged_post_is_refused(app: Flask, org: Org)
 
 
 def test_timer_events_read_as_words_on_the_timeline(app: Flask, org: Org, clock) -> None:
-    from engine.sweep import sweep
+    from engine.jobs.sweep import sweep
 
     out = case_in(org, "assessed")
     clock.advance(days=40)

@@ -16,7 +16,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from engine.uow import Runtime
+from engine.cases.uow import Runtime
 from tests.support import PASSWORD, Org
 
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')

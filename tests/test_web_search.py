@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlparse
 
 from flask import Flask
 
-from engine.clock import FrozenClock
+from engine.time.clock import FrozenClock
 from tests.support import Org, case_in, file
 from tests.test_web_fixtures import signed_in, text
 

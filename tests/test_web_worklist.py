@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from flask import Flask
 
-from engine.clock import FrozenClock
+from engine.time.clock import FrozenClock
 from tests.support import Org, case_in, file
 from tests.test_web_fixtures import signed_in, text
 
@@ -87,7 +87,7 @@ def test_overview_counts_by_state_and_overdue(app: Flask, org: Org, clock: Froze
 
 
 def test_english_user_sees_english_labels_states_and_errors(app: Flask, org: Org) -> None:
-    from engine import accounts
+    from engine.org import accounts
 
     with org.rt.uow() as uow:
         accounts.set_language(uow, org.actor("assessor").user_id or 0, "en")

@@ -16,10 +16,10 @@ from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import inspect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from engine import passwords
-from engine.audit_key import derive_audit_key
+from engine.audit.key import derive_audit_key
+from engine.cases.uow import Runtime
 from engine.errors import DefinitionError
-from engine.uow import Runtime
+from engine.org import passwords
 from web import config
 
 log = logging.getLogger(__name__)
@@ -131,7 +131,7 @@ def _load_definitions_if_migrated(runtime: Runtime) -> None:
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:") and not Path(url.database).exists():
         return  # inspecting would create an empty database file (`presscase --help` must leave no trace)
     tables = inspect(runtime.engine)
-    # Loading records each new version in the audit log (engine.audit_log): wait for its table too.
+    # Loading records each new version in the audit log (engine.audit.log): wait for its table too.
     if tables.has_table("workflow_definitions") and tables.has_table("audit_head"):
         refused: list[DefinitionError] = []
         runtime.load_definitions(refused=refused)

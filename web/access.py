@@ -1,6 +1,6 @@
 """Who is asking, and which pages their roles open; the runtime the views use.
 
-Which *cases* and *actions* a person may see or fire is decided by engine.policy alone. This
+Which *cases* and *actions* a person may see or fire is decided by engine.cases.policy alone. This
 module only decides which *pages* make sense for a set of roles, and derives even that from
 the loaded definitions, so a new workflow with new roles needs no change here.
 """
@@ -14,8 +14,8 @@ from typing import Any, TypeVar
 from flask import abort, current_app
 from flask_login import current_user, login_required
 
-from engine.actors import ADMIN_ROLE, Actor
-from engine.uow import Runtime
+from engine.cases.uow import Runtime
+from engine.org.actors import ADMIN_ROLE, Actor
 
 F = TypeVar("F", bound=Callable[..., Any])
 

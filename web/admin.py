@@ -1,6 +1,6 @@
 """Administration (admins only): the unit tree, users, and the loaded workflow definitions.
 
-Every change goes through engine.admin / engine.accounts commands; this module only turns
+Every change goes through engine.org.admin / engine.org.accounts commands; this module only turns
 forms into their arguments and their InvalidData back into inline messages.
 """
 
@@ -13,11 +13,11 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from engine import accounts
-from engine import admin as admin_cmd
 from engine.errors import InvalidData
-from engine.models import Unit, User, WorkflowDefinitionRow
-from engine.password_policy import MIN_LENGTH
+from engine.org import accounts
+from engine.org import admin as admin_cmd
+from engine.org.password_policy import MIN_LENGTH
+from engine.store.models import Unit, User, WorkflowDefinitionRow
 from web.access import admin_roles, current_actor, roles_required, runtime
 from web.audit import operator
 from web.cases import diagram

@@ -1,5 +1,5 @@
 """The administration's audit log, for administrators: who changed accounts, roles, units,
-definitions and deadlines, and who retried what, newest first (engine.audit_log)."""
+definitions and deadlines, and who retried what, newest first (engine.audit.log)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from flask import Blueprint, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from engine import audit_log
-from engine.audit_log import Operator
-from engine.queries import Page
+from engine.audit import log as audit_log
+from engine.audit.log import Operator
+from engine.read.queries import Page
 from web.access import admin_roles, current_actor, roles_required, runtime
 from web.forms import arg_int
 

@@ -19,11 +19,11 @@ from flask_babel import lazy_gettext
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from engine import accounts, signin
-from engine.actors import Actor
 from engine.errors import InvalidData
-from engine.models import User
-from engine.password_policy import MIN_LENGTH
+from engine.org import accounts, signin
+from engine.org.actors import Actor
+from engine.org.password_policy import MIN_LENGTH
+from engine.store.models import User
 from web.access import current_actor, runtime
 from web.forms import FormField, form_text
 from web.i18n import lang

@@ -1,7 +1,7 @@
 """A case's deadline badge: on time / due soon / overdue / escalated, in colour AND words.
 
 The ONE place the web layer turns deadline status into a badge. The status itself comes from
-engine.deadline_status (the timers' own rule: due-soon thresholds and escalation levels from the
+engine.time.deadline_status (the timers' own rule: due-soon thresholds and escalation levels from the
 definition, levels implied by the clock even before the sweep runs), so pages and escalations agree.
 """
 
@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from engine.calendar import WorkingCalendar
-from engine.deadline_status import NONE, DeadlineStatus, deadline_status
-from engine.models import Case
+from engine.store.models import Case
+from engine.time.calendar import WorkingCalendar
+from engine.time.deadline_status import NONE, DeadlineStatus, deadline_status
 from web.i18n import lang
 from workflows.definition import Definition
 

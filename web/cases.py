@@ -1,6 +1,6 @@
 """The case page, the transition forms, and evidence downloads.
 
-Buttons come from CaseView.allowed (engine.policy); every POST goes through engine.service.fire
+Buttons come from CaseView.allowed (engine.cases.policy); every POST goes through engine.cases.commands.fire
 with the version the form was rendered from, so a forged or stale request changes nothing.
 """
 
@@ -19,12 +19,13 @@ from sqlalchemy.orm import undefer
 from werkzeug.routing import BaseConverter, IntegerConverter, ValidationError
 from werkzeug.wrappers import Response
 
-from engine import policy, service
+from engine.cases import commands as service
+from engine.cases import policy
+from engine.cases.evidence import typed_filename
+from engine.cases.guards import FINE_FIELD, fine_ceiling_words
 from engine.errors import EngineError, InvalidData, NeedsConfirmation, NotAvailable, NotFound, StaleVersion, Unresolvable
-from engine.evidence import typed_filename
-from engine.guards import FINE_FIELD, fine_ceiling_words
-from engine.models import Attachment, Unit
-from engine.queries import LostCase, case_view, load_visible_case, lost_by_unit
+from engine.read.queries import LostCase, case_view, load_visible_case, lost_by_unit
+from engine.store.models import Attachment, Unit
 from web import register as public_register
 from web.access import current_actor, runtime
 from web.badges import badge_for, status_of

@@ -8,7 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from engine.signin import Lockout
+from engine.org.signin import Lockout
 from notifications.render import base_url
 
 
@@ -77,11 +77,11 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "NOTIFY_INTERVAL_S": int(env.get("PRESSCASE_NOTIFY_INTERVAL", "30")),
         # A `presscase scheduler` without its database's scheduler lock tries again this often (standby).
         "SCHEDULER_STANDBY_S": float(env.get("PRESSCASE_SCHEDULER_STANDBY", "30")),
-        # The years reports may cover (default: the data's first year to next year): engine/periods.py.
+        # The years reports may cover (default: the data's first year to next year): engine/time/periods.py.
         "REPORT_FIRST_YEAR": _year(env.get("PRESSCASE_REPORT_FIRST_YEAR")),
         "REPORT_LAST_YEAR": _year(env.get("PRESSCASE_REPORT_LAST_YEAR")),
         "WORKDAY_INDEX_INTERVAL_S": int(env.get("PRESSCASE_WORKDAY_INDEX_INTERVAL", "3600")),
-        # Evidence a unit's people may upload in all, in MB (0: no limit): engine/evidence.py.
+        # Evidence a unit's people may upload in all, in MB (0: no limit): engine/cases/evidence.py.
         "EVIDENCE_QUOTA_MB": _megabytes(env.get("PRESSCASE_EVIDENCE_QUOTA_MB", "2048")),
         "RUN_SCHEDULER_IN_WEB": env.get("PRESSCASE_WEB_SCHEDULER", "").lower() in ("1", "true", "yes"),
         # Links in the feed, the JSON and emails: from configuration, never from the request's Host header.

@@ -5,9 +5,9 @@ Who sees what is decided here once, server-side, from the definitions' visibilit
   district, or any one unit they pick;
 - roles that see the cases their unit holds (handler, leader: visibility scope `handling_unit`)
   get their own unit only; asking for another unit is refused (403), never silently widened.
-The figures come from engine.reporting (aggregate queries), made for the person asking: a
+The figures come from engine.read.reporting (aggregate queries), made for the person asking: a
 confidential filer is named in no format, and the breakdown by filing unit is only for those who
-may know every filer (engine/projection.py).
+may know every filer (engine/read/projection.py).
 """
 
 from __future__ import annotations
@@ -20,11 +20,11 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from engine.clock import LOCAL_TZ
-from engine.models import Unit
-from engine.periods import Period, PeriodError, PeriodOutOfRange, YearRange, default_period, parse_period
-from engine.reporting import Report, iter_cases, make_report
-from engine.statistics import PRESS, Scope
+from engine.read.reporting import Report, iter_cases, make_report
+from engine.read.statistics import PRESS, Scope
+from engine.store.models import Unit
+from engine.time.clock import LOCAL_TZ
+from engine.time.periods import Period, PeriodError, PeriodOutOfRange, YearRange, default_period, parse_period
 from web import charts
 from web.access import current_actor, overview_roles, roles_required, runtime
 from web.exports.document import DOCX_CASE_LIMIT, docx_bytes

@@ -1,7 +1,7 @@
 """Extending a stage's deadline (supervisors, as the definition's [extension] says).
 
-The button is shown when `engine.policy.may_extend` allows it; the command
-`engine.service.extend_deadline` checks the same policy again before it writes.
+The button is shown when `engine.cases.policy.may_extend` allows it; the command
+`engine.cases.commands.extend_deadline` checks the same policy again before it writes.
 """
 
 from __future__ import annotations
@@ -11,9 +11,10 @@ from flask_babel import gettext as _
 from flask_login import login_required
 from werkzeug.wrappers import Response
 
-from engine import policy, service
+from engine.cases import commands as service
+from engine.cases import policy
 from engine.errors import InvalidData, NotAvailable, StaleVersion, Unresolvable
-from engine.queries import load_visible_case
+from engine.read.queries import load_visible_case
 from web.access import current_actor, runtime
 from web.cases import _page, _posted_version
 from web.forms import FormField

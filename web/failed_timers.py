@@ -1,6 +1,6 @@
 """/admin/timers: the timers the sweep gave up on, for administrators, with a retry button each.
 
-A timer fails only after repeated errors (engine/sweep.py); a busy case or a definition version
+A timer fails only after repeated errors (engine/jobs/sweep.py); a busy case or a definition version
 this process had not loaded is retried with backoff, not failed. Retrying makes the timer
 pending and due at once; if its case has moved on meanwhile the sweep cancels it as moot.
 """
@@ -11,7 +11,7 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from engine import timers
+from engine.cases import timers
 from web.access import admin_roles, roles_required, runtime
 from web.audit import operator
 

@@ -19,8 +19,8 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.evidence import MAX_FILE_BYTES, MAX_FILES, Upload
-from engine.models import Unit
+from engine.cases.evidence import MAX_FILE_BYTES, MAX_FILES, Upload
+from engine.store.models import Unit
 from web.i18n import lang
 from workflows.definition import Definition, FieldSpec, TransitionSpec
 
@@ -40,7 +40,7 @@ def clean_text(value: str | None, limit: int = 100_000) -> str:
 
 def posted_text(name: str, limit: int = 100_000) -> str:
     """A posted value as typed (NFC, bounded), control characters kept: a transition's data goes to the engine,
-    which refuses forbidden code points with a message beside the field (engine.validation) rather than
+    which refuses forbidden code points with a message beside the field (engine.cases.validation) rather than
     dropping them unseen. Query strings, file names and sign-in keep `clean_text`, which strips them."""
     value = request.form.get(name)
     return unicodedata.normalize("NFC", value)[:limit] if value else ""
@@ -144,7 +144,7 @@ def data_from_request(t: TransitionSpec) -> dict[str, Any]:
 
 
 def uploads_from_request() -> list[Upload]:
-    """Evidence files as posted; their type and size are judged on the content by engine.evidence."""
+    """Evidence files as posted; their type and size are judged on the content by engine.cases.evidence."""
     files = [fs for fs in request.files.getlist(EVIDENCE_FIELD) if fs and fs.filename]
     return [Upload(clean_text(fs.filename, 255), fs.read()) for fs in files[: MAX_FILES + 1]]
 

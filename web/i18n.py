@@ -15,8 +15,8 @@ from flask_babel import Babel, get_locale
 from flask_login import current_user
 from markupsafe import Markup, escape
 
-from engine.clock import LOCAL_TZ
-from engine.wording import en_medium_date
+from engine.read.wording import en_medium_date
+from engine.time.clock import LOCAL_TZ
 
 LANGUAGES = ("vi", "en")
 

@@ -15,7 +15,7 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from engine.errors import InvalidData
-from engine.notification_models import CHANNEL_MODES, EMAIL
+from engine.store.notification_models import CHANNEL_MODES, EMAIL
 from notifications import failures, inbox, preferences
 from web.access import admin_roles, current_actor, roles_required, runtime
 from web.audit import operator

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template
 
-from engine.queries import WorklistFilter, counts_by_state, visible_cases
+from engine.read.queries import WorklistFilter, counts_by_state, visible_cases
 from web.access import current_actor, overview_roles, roles_required, runtime
 from web.badges import badge_for
 from web.forms import arg_int

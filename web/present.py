@@ -15,9 +15,9 @@ from flask_babel import ngettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.evidence import SUPERSEDE_TRIGGER
-from engine.models import Unit
-from engine.queries import CaseView, EventView
+from engine.cases.evidence import SUPERSEDE_TRIGGER
+from engine.read.queries import CaseView, EventView
+from engine.store.models import Unit
 from web.i18n import lang, local_date, local_dt_iso, money
 from workflows.definition import Definition, FieldSpec, TransitionSpec
 

@@ -1,7 +1,7 @@
 """The public register at /cong-khai: results, one page per result, an Atom feed, JSON, statistics.
 
-No sign-in. Everything shown comes from engine.register (a projection that can only hold public
-fields) and engine.register_stats (suppressed counts); this module only formats. Every page is
+No sign-in. Everything shown comes from engine.read.public_register (a projection that can only hold public
+fields) and engine.read.public_statistics (suppressed counts); this module only formats. Every page is
 cacheable: its ETag is derived from what the register depends on, so a conditional GET is
 answered 304 before anything is rendered.
 """
@@ -21,14 +21,12 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from engine import policy
-from engine import register as public_register
-from engine.clean_text import deep_safe, strip_forbidden
-from engine.clock import LOCAL_TZ
+from engine.cases import policy
+from engine.cases.clean_text import deep_safe, strip_forbidden
+from engine.cases.validation import validate
 from engine.errors import InvalidData
-from engine.models import Case
-from engine.queries import load_visible_case
-from engine.register import (
+from engine.read import public_register
+from engine.read.public_register import (
     SEARCH_MAX,
     WORKFLOW,
     PublicResult,
@@ -39,8 +37,10 @@ from engine.register import (
     list_results,
     years,
 )
-from engine.register_stats import PUBLICATION_DELAY_DAYS, published_until, statistics
-from engine.validation import validate
+from engine.read.public_statistics import PUBLICATION_DELAY_DAYS, published_until, statistics
+from engine.read.queries import load_visible_case
+from engine.store.models import Case
+from engine.time.clock import LOCAL_TZ
 from web.access import current_actor, runtime
 from web.forms import arg_int, arg_text
 from web.i18n import lang, local_date, money
@@ -115,7 +115,7 @@ def _args(**changes: Any) -> dict[str, Any]:
 def view(defn: Definition, r: PublicResult) -> dict[str, Any]:
     """A result in the current language, for the pages, the feed and the JSON alike.
 
-    Its text is cleaned of code points XML 1.0 forbids (engine/clean_text.py): a value stored before
+    Its text is cleaned of code points XML 1.0 forbids (engine/cases/clean_text.py): a value stored before
     the door refused them must not make the Atom feed invalid XML, and history cannot be edited."""
     lg = lang()
     measures = []
@@ -273,7 +273,7 @@ def feed() -> Response:
 @bp.route("/cong-khai/thong-ke")
 def stats() -> Response:
     """The published months only; the ETag is the figures themselves and Last-Modified the end of the
-    last published month, so neither moves when a report is filed (engine.register_stats)."""
+    last published month, so neither moves when a report is filed (engine.read.public_statistics)."""
     rt = runtime()
     now = rt.clock.now()
     this_year = now.astimezone(LOCAL_TZ).year

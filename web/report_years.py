@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from flask import Flask
 
-from engine.periods import YearRange
-from engine.report_range import years_for
+from engine.time.periods import YearRange
+from engine.time.report_range import years_for
 
 
 def app_report_years(app: Flask) -> YearRange:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from engine import policy, service
+from engine.cases import commands as service
+from engine.cases import policy
 from engine.errors import EngineError, InvalidData, NeedsConfirmation, Unresolvable
-from engine.queries import WorklistFilter, visible_cases
+from engine.read.queries import WorklistFilter, visible_cases
 from web.access import current_actor, filing_roles, roles_required, runtime
 from web.badges import badge_for
 from web.forms import (

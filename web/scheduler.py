@@ -27,8 +27,8 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 
-from engine.sweep import sweep
-from engine.workday_index import ensure
+from engine.jobs.sweep import sweep
+from engine.time.workday_index import ensure
 from notifications.worker import deliver_pending
 from web.report_years import app_report_years
 from web.runner_lock import RunnerLock

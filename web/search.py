@@ -3,7 +3,7 @@
 The worklist answers "what must I do now"; this page answers "where is that case": dismissed,
 closed and published cases included, each state a filter of its own (`?state=published`). The
 figures of the overview and the dashboard link here with the filters that reproduce them.
-Which cases a person may see is engine.policy's decision (queries.visible_cases); the filters
+Which cases a person may see is engine.cases.policy's decision (queries.visible_cases); the filters
 only narrow it. Values that are not among the choices are ignored, never an error.
 """
 
@@ -15,11 +15,11 @@ from urllib.parse import urlencode
 from flask import Blueprint, render_template, request
 from sqlalchemy import select
 
-from engine.clock import LOCAL_TZ
-from engine.models import Unit
-from engine.queries import WorklistFilter, visible_cases
-from engine.search import MIN_TERM, fold
-from engine.validation import MAX_DATE, MIN_DATE
+from engine.cases.validation import MAX_DATE, MIN_DATE
+from engine.read.queries import WorklistFilter, visible_cases
+from engine.read.search import MIN_TERM, fold
+from engine.store.models import Unit
+from engine.time.clock import LOCAL_TZ
 from web.access import current_actor, roles_required, runtime
 from web.badges import badge_for
 from web.forms import arg_int, arg_text

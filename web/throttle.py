@@ -3,7 +3,7 @@
 Only failed sign-ins count (a district office behind one address signs in many people). The
 storage is memory by default, which counts per process; a deployment with several processes
 or machines points PRESSCASE_RATELIMIT_STORAGE_URI at Redis or Memcached so they share one
-count. The per-account lockout (engine/signin.py) is in the database and holds regardless.
+count. The per-account lockout (engine/org/signin.py) is in the database and holds regardless.
 """
 
 from __future__ import annotations

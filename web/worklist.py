@@ -8,8 +8,8 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from engine.models import Unit
-from engine.queries import Page, WorklistFilter, worklist
+from engine.read.queries import Page, WorklistFilter, worklist
+from engine.store.models import Unit
 from web.access import current_actor, roles_required, runtime, worklist_roles
 from web.badges import badge_for
 from web.forms import arg_int, arg_text

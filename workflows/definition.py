@@ -126,7 +126,7 @@ class FieldSpec:
     max: int | None = None
     public: bool = False
     # Names an official acting in office (who decided or signed): the names in it are never masked
-    # in the public register's texts (engine/redaction.py).
+    # in the public register's texts (engine/read/redaction.py).
     official: bool = False
 
     def label(self, lang: str = "vi") -> str:

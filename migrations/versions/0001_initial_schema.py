@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import engine.db
+import engine.store.db
 
 
 revision = '0001'
@@ -47,7 +47,7 @@ def upgrade() -> None:
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('checksum', sa.String(length=64), nullable=False),
     sa.Column('source', sa.Text(), nullable=False),
-    sa.Column('loaded_at', engine.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('loaded_at', engine.store.db.UtcDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_workflow_definitions')),
     sa.UniqueConstraint('name', 'version', name='uq_workflow_definitions_name_version')
     )
@@ -60,7 +60,7 @@ def upgrade() -> None:
     sa.Column('unit_id', sa.Integer(), nullable=False),
     sa.Column('language', sa.String(length=5), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
-    sa.Column('created_at', engine.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', engine.store.db.UtcDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['unit_id'], ['units.id'], name=op.f('fk_users_unit_id_units')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
     sa.UniqueConstraint('username', name=op.f('uq_users_username'))
@@ -85,11 +85,11 @@ def upgrade() -> None:
     sa.Column('severity', sa.String(length=20), nullable=True),
     sa.Column('subject', sa.String(length=300), nullable=True),
     sa.Column('facts', sa.JSON(), nullable=False),
-    sa.Column('state_entered_at', engine.db.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('deadline_at', engine.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('state_entered_at', engine.store.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('deadline_at', engine.store.db.UtcDateTime(timezone=True), nullable=True),
     sa.Column('deadline_info', sa.JSON(), nullable=True),
-    sa.Column('created_at', engine.db.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', engine.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', engine.store.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', engine.store.db.UtcDateTime(timezone=True), nullable=False),
     sa.Column('event_count', sa.Integer(), nullable=False),
     sa.Column('last_event_hash', sa.String(length=64), nullable=False),
     sa.ForeignKeyConstraint(['assigned_unit_id'], ['units.id'], name=op.f('fk_cases_assigned_unit_id_units')),
@@ -122,7 +122,7 @@ def upgrade() -> None:
     sa.Column('content_type', sa.String(length=120), nullable=False),
     sa.Column('size', sa.Integer(), nullable=False),
     sa.Column('sha256', sa.String(length=64), nullable=False),
-    sa.Column('received_at', engine.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('received_at', engine.store.db.UtcDateTime(timezone=True), nullable=False),
     sa.Column('uploaded_by', sa.Integer(), nullable=True),
     sa.Column('content', sa.LargeBinary(), nullable=True),
     sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_attachments_case_id_cases')),
@@ -141,7 +141,7 @@ def upgrade() -> None:
     sa.Column('to_state', sa.String(length=40), nullable=False),
     sa.Column('actor_id', sa.Integer(), nullable=True),
     sa.Column('actor_unit_id', sa.Integer(), nullable=True),
-    sa.Column('at', engine.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('at', engine.store.db.UtcDateTime(timezone=True), nullable=False),
     sa.Column('data', sa.JSON(), nullable=False),
     sa.Column('prev_hash', sa.String(length=64), nullable=False),
     sa.Column('hash', sa.String(length=64), nullable=False),
@@ -163,12 +163,12 @@ def upgrade() -> None:
     sa.Column('payload', sa.JSON(), nullable=False),
     sa.Column('status', sa.String(length=12), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.Column('next_attempt_at', engine.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('next_attempt_at', engine.store.db.UtcDateTime(timezone=True), nullable=False),
     sa.Column('claimed_by', sa.String(length=80), nullable=True),
-    sa.Column('lease_until', engine.db.UtcDateTime(timezone=True), nullable=True),
-    sa.Column('sent_at', engine.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('lease_until', engine.store.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('sent_at', engine.store.db.UtcDateTime(timezone=True), nullable=True),
     sa.Column('last_error', sa.Text(), nullable=True),
-    sa.Column('created_at', engine.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', engine.store.db.UtcDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_outbox_case_id_cases')),
     sa.ForeignKeyConstraint(['recipient_unit_id'], ['units.id'], name=op.f('fk_outbox_recipient_unit_id_units')),
     sa.ForeignKeyConstraint(['recipient_user_id'], ['users.id'], name=op.f('fk_outbox_recipient_user_id_users')),

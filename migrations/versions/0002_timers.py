@@ -13,7 +13,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import engine.db
+import engine.store.db
 
 revision = "0002"
 down_revision = "0001"
@@ -30,16 +30,16 @@ def upgrade() -> None:
         sa.Column("level", sa.Integer(), nullable=True),
         sa.Column("state", sa.String(length=40), nullable=True),
         sa.Column("started_by_event", sa.Integer(), nullable=False),
-        sa.Column("due_at", engine.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("due_at", engine.store.db.UtcDateTime(timezone=True), nullable=False),
         sa.Column("status", sa.String(length=12), nullable=False),
         sa.Column("claimed_by", sa.String(length=80), nullable=True),
-        sa.Column("lease_until", engine.db.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("lease_until", engine.store.db.UtcDateTime(timezone=True), nullable=True),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("last_error", sa.Text(), nullable=True),
-        sa.Column("created_at", engine.db.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("fired_at", engine.db.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", engine.store.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("fired_at", engine.store.db.UtcDateTime(timezone=True), nullable=True),
         sa.Column("fired_event_seq", sa.Integer(), nullable=True),
-        sa.Column("cancelled_at", engine.db.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("cancelled_at", engine.store.db.UtcDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(["case_id"], ["cases.id"], name=op.f("fk_timers_case_id_cases")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_timers")),
     )

@@ -5,7 +5,7 @@ Revises: 0003
 Create Date: 2026-12-01 09:00:00
 
 The register (/cong-khai) is a read-only projection of `cases` and `case_events`, so it adds no
-table; it walks published cases by publication time and by last change. Models: engine/register_models.py.
+table; it walks published cases by publication time and by last change. Models: engine/store/register_models.py.
 """
 from __future__ import annotations
 

@@ -4,20 +4,20 @@ Revision ID: 0005
 Revises: 0004
 Create Date: 2026-11-28 05:00:00
 
-Models: engine/report_models.py. `working_day_index` maps every date to its running number of
+Models: engine/store/report_models.py. `working_day_index` maps every date to its running number of
 working days, so the database computes durations in working days with two key lookups per case;
-it is filled (and refilled when the calendar changes) by engine/workday_index.py, not here, since
+it is filled (and refilled when the calendar changes) by engine/time/workday_index.py, not here, since
 the calendar's overrides are data an admin edits. The indexes serve counts by state per
 workflow version, the period ranges over the history's events by trigger, the per-case probes for
 the stage before an event (by case and seq), and the period's opened and open cases read from
-the index alone (engine/report_models.py says which query each serves).
+the index alone (engine/store/report_models.py says which query each serves).
 """
 from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
 
-import engine.db
+import engine.store.db
 
 revision = "0005"
 down_revision = "0004"
@@ -39,7 +39,7 @@ def upgrade() -> None:
         sa.Column("calendar_version", sa.String(length=200), nullable=False),
         sa.Column("first_day", sa.Date(), nullable=False),
         sa.Column("last_day", sa.Date(), nullable=False),
-        sa.Column("built_at", engine.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("built_at", engine.store.db.UtcDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_working_day_index_meta")),
     )
     op.create_index("ix_cases_workflow_state", "cases", ["workflow_name", "workflow_version", "state"], unique=False)

@@ -4,7 +4,7 @@ Revision ID: 0007
 Revises: 0005
 Create Date: 2026-12-02 04:00:00
 
-Models: engine/audit_models.py. `audit_events` records account, role, unit, definition,
+Models: engine/store/audit_models.py. `audit_events` records account, role, unit, definition,
 extension and retry changes with actor and time, each row an HMAC of its content and the
 previous row's hash; `audit_head` is its single head row (seq and last hash), written in the
 same transaction, so concurrent writers queue on it and a deleted newest event is detected.
@@ -16,7 +16,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import engine.db
+import engine.store.db
 
 revision = "0007"
 down_revision = "0005"
@@ -29,7 +29,7 @@ def upgrade() -> None:
         "audit_events",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("seq", sa.Integer(), nullable=False),
-        sa.Column("at", engine.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("at", engine.store.db.UtcDateTime(timezone=True), nullable=False),
         sa.Column("actor_id", sa.Integer(), nullable=True),
         sa.Column("actor", sa.String(length=120), nullable=False),
         sa.Column("action", sa.String(length=60), nullable=False),

@@ -6,14 +6,14 @@ Create Date: 2026-12-02 04:00:00
 
 `timers.next_attempt_at` is when a timer handed back (its case busy, a conflict, its definition
 version not yet loaded) may be claimed again; NULL means "at its due time". Timers, outbox rows
-and digests now share one claim, lease and backoff mechanism (engine/jobs.py).
+and digests now share one claim, lease and backoff mechanism (engine/jobs/leases.py).
 """
 from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
 
-import engine.db
+import engine.store.db
 
 revision = "0008"
 down_revision = "0007"
@@ -23,7 +23,7 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table("timers") as batch:
-        batch.add_column(sa.Column("next_attempt_at", engine.db.UtcDateTime(timezone=True), nullable=True))
+        batch.add_column(sa.Column("next_attempt_at", engine.store.db.UtcDateTime(timezone=True), nullable=True))
     op.create_index(
         "ix_timers_failed", "timers", ["id"],
         sqlite_where=sa.text("status = 'failed'"), postgresql_where=sa.text("status = 'failed'"),

@@ -5,7 +5,7 @@ Revises: 0008
 Create Date: 2026-12-02 04:00:00
 
 `attachments.superseded_seq` names the case-history event that marked a file superseded
-(engine.service.supersede_evidence); NULL for a file in force. The file itself is kept.
+(engine.cases.commands.supersede_evidence); NULL for a file in force. The file itself is kept.
 """
 from __future__ import annotations
 

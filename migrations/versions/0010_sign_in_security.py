@@ -14,7 +14,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import engine.db
+import engine.store.db
 
 revision = "0010"
 down_revision = "0009"
@@ -26,7 +26,7 @@ def upgrade() -> None:
     with op.batch_alter_table("users") as batch:
         batch.add_column(sa.Column("session_generation", sa.Integer(), server_default="0", nullable=False))
         batch.add_column(sa.Column("failed_logins", sa.Integer(), server_default="0", nullable=False))
-        batch.add_column(sa.Column("failed_logins_since", engine.db.UtcDateTime(), nullable=True))
+        batch.add_column(sa.Column("failed_logins_since", engine.store.db.UtcDateTime(), nullable=True))
 
 
 def downgrade() -> None:

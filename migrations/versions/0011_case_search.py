@@ -5,7 +5,7 @@ Revises: 0010
 Create Date: 2026-12-02 04:00:00
 
 `cases.search_text` holds the reference and subject folded (lower case, no diacritics), written
-by the engine with every transition (engine/search.py) and filled here for existing cases.
+by the engine with every transition (engine/read/search.py) and filled here for existing cases.
 PostgreSQL indexes it with a GIN trigram index (pg_trgm, a trusted extension since PostgreSQL 13);
 SQLite with an FTS5 table using the trigram tokenizer (`cases_search`, rowid = case id, with its
 own copy of the text) kept in step by triggers. A later migration that rebuilds `cases` in SQLite batch mode drops those
@@ -16,7 +16,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from engine.search import search_text
+from engine.read.search import search_text
 
 revision = "0011"
 down_revision = "0010"

@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 
-from engine.clock import FrozenClock
-from engine.uow import Runtime
+from engine.cases.uow import Runtime
+from engine.time.clock import FrozenClock
 from tests.support import PASSWORD, Org, make_org
 
 CHROMIUM = "/usr/bin/chromium"

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from engine import service
+from engine.cases import commands as service
 from tests.browser.conftest import Live
 from tests.notify_support import set_user
 from tests.support import REPORT, load_case

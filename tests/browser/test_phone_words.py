@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from engine.models import OutboxMessage
+from engine.store.models import OutboxMessage
 from tests.browser.conftest import Live
 from tests.support import file, fire, load_case
 

@@ -12,8 +12,8 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from engine import admin as admin_service
-from engine.models import Unit, User
+from engine.org import admin as admin_service
+from engine.store.models import Unit, User
 from web.cli.common import cli_operator, engine_errors, runtime
 
 

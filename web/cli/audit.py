@@ -8,12 +8,13 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from engine import audit_accounts, audit_log
-from engine.audit_anchor import AnchorError, anchor_time, load_anchor, make_anchor, write_anchor
-from engine.audit_key import key_id
-from engine.audit_models import AuditEvent
-from engine.audit_verify import verify_database
-from engine.history import UNCONFIGURED_KEY, rekey_legacy
+from engine.audit import accounts as audit_accounts
+from engine.audit import log as audit_log
+from engine.audit.anchor import AnchorError, anchor_time, load_anchor, make_anchor, write_anchor
+from engine.audit.key import key_id
+from engine.audit.verify import verify_database
+from engine.cases.history import UNCONFIGURED_KEY, rekey_legacy
+from engine.store.audit_models import AuditEvent
 from web.cli.common import cli_operator, runtime
 
 REKEY = "audit.rekey"

@@ -8,8 +8,8 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from engine.backup import PG_DUMP_HELP, BackupError, backup_sqlite
-from engine.db import sqlite_path
+from engine.store.backup import PG_DUMP_HELP, BackupError, backup_sqlite
+from engine.store.db import sqlite_path
 
 
 @click.command("backup")

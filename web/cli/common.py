@@ -9,9 +9,9 @@ from typing import Any
 import click
 from flask import current_app
 
-from engine.audit_log import Operator
+from engine.audit.log import Operator
+from engine.cases.uow import Runtime
 from engine.errors import EngineError, InvalidData
-from engine.uow import Runtime
 
 
 def runtime() -> Runtime:

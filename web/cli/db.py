@@ -6,7 +6,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from engine import migrate
+from engine.store import migrate
 from web.cli.audit import rekey_chains
 from web.cli.common import cli_operator, engine_errors, runtime
 
@@ -28,7 +28,7 @@ def upgrade(revision: str) -> None:
     click.echo(f"database at revision {migrate.current(url)}")
     for name in recorded:
         click.echo(f"loaded workflow {name}")
-    rekeyed, refused = rekey_chains(cli_operator(), once=True)  # chains written before they were keyed (engine.history)
+    rekeyed, refused = rekey_chains(cli_operator(), once=True)  # chains written before they were keyed (engine.cases.history)
     if rekeyed or refused:
         click.echo(f"re-signed {rekeyed} unkeyed case chains" + (f"; {len(refused)} broken ones left for 'presscase audit verify'"
                                                                  if refused else ""))

@@ -9,10 +9,10 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
-from engine import admin as admin_service
-from engine import migrate
 from engine.demo import USERS, holds_only_the_demo, seed_demo
-from engine.models import Unit
+from engine.org import admin as admin_service
+from engine.store import migrate
+from engine.store.models import Unit
 from web.cli.common import cli_operator, engine_errors, runtime
 
 

@@ -3,7 +3,7 @@
     presscase report --period 2026 --format docx --layout party --out bao-cao-2026.docx
     presscase report --period 2026-Q1 --unit VHTT --format xlsx --out vhtt-q1.xlsx
 
-The same code as the web page's downloads (engine.reporting + web.exports); a progress bar
+The same code as the web page's downloads (engine.read.reporting + web.exports); a progress bar
 follows the case list, which is the only part that grows with the district.
 """
 
@@ -18,12 +18,12 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from engine.actors import Actor
-from engine.models import Unit
-from engine.periods import PeriodError, PeriodOutOfRange, parse_period
-from engine.reporting import build, iter_cases
-from engine.statistics import Scope
-from engine.workday_index import ensure
+from engine.org.actors import Actor
+from engine.read.reporting import build, iter_cases
+from engine.read.statistics import Scope
+from engine.store.models import Unit
+from engine.time.periods import PeriodError, PeriodOutOfRange, parse_period
+from engine.time.workday_index import ensure
 from web.cli.common import runtime
 from web.exports.document import DOCX_CASE_LIMIT, build_docx
 from web.exports.settings import LAYOUTS, PARTY, STATE, LayoutSettings, ReportSettings, load_settings

@@ -8,9 +8,9 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from engine import timers
-from engine.clock import LOCAL_TZ
-from engine.sweep import DEFAULT_BATCH, DEFAULT_LEASE_S, sweep
+from engine.cases import timers
+from engine.jobs.sweep import DEFAULT_BATCH, DEFAULT_LEASE_S, sweep
+from engine.time.clock import LOCAL_TZ
 from web.cli.common import cli_operator, engine_errors, runtime
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
-from engine.machine import mermaid
+from engine.cases.machine import mermaid
 from web.cli.common import cli_operator, engine_errors, runtime
 from web.diagram import workflow_svg
 

@@ -35,9 +35,9 @@ from docx.shared import Cm, Mm, Pt
 from docx.table import Table
 from docx.text.paragraph import Paragraph
 
-from engine.clean_text import strip_forbidden
-from engine.clock import LOCAL_TZ
-from engine.reporting import CaseRow, Report
+from engine.cases.clean_text import strip_forbidden
+from engine.read.reporting import CaseRow, Report
+from engine.time.clock import LOCAL_TZ
 from web.exports.settings import PARTY, STATE, LayoutSettings, ReportSettings
 
 DOCX_CASE_LIMIT = 200  # a document lists this many cases at most; the XLSX/CSV carry the full list

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from engine.periods import DEFAULT_START_DAY
+from engine.time.periods import DEFAULT_START_DAY
 
 STATE = "state"
 PARTY = "party"

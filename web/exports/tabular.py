@@ -5,7 +5,7 @@ figures come first (table, item, value, unit), then a blank line and the case li
 header, so one file opens as one sheet. XLSX keeps them on two sheets, with real numbers and
 real dates (formatted dd/mm/yyyy), so officials can sum and sort without retyping.
 
-Every text leaves through `neutralise_formula` (engine/clean_text.py): code points XML 1.0 forbids
+Every text leaves through `neutralise_formula` (engine/cases/clean_text.py): code points XML 1.0 forbids
 are dropped (a value stored before the door checked them cannot break the file), and text that
 starts with = + - @ tab or CR gets a leading apostrophe (OWASP's CSV-injection rule), so a subject
 `=HYPERLINK(...)` is shown, never run. XLSX text cells are written with the string type as well.
@@ -22,8 +22,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
-from engine.clean_text import neutralise_formula
-from engine.reporting import CaseRow, Report, case_headers, case_values
+from engine.cases.clean_text import neutralise_formula
+from engine.read.reporting import CaseRow, Report, case_headers, case_values
 
 BOM = "\ufeff"
 DATE_FORMAT = "dd/mm/yyyy"

@@ -1,0 +1,1 @@
+"""Checks that a database writer cannot fool: keyed chains, case rows against history, anchors, the admin log."""

@@ -1,0 +1,173 @@
+"""Who may do what to which case: decided here, from the definition, and nowhere else.
+
+The web layer asks these functions to decide which buttons to show; the service layer asks
+them again before it writes, so a forged request changes nothing (invariant 7).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, false, or_, true
+
+from engine.errors import NotFound, NotPermitted
+from engine.org.actors import Actor
+from engine.store.models import Case
+from workflows.definition import Definition, TransitionSpec
+
+
+def in_scope(scope: str, case: Case, actor: Actor) -> bool:
+    if scope == "any":
+        return True
+    if scope == "own_report":
+        return actor.user_id is not None and case.reporter_id == actor.user_id
+    if actor.unit_id is None:
+        return False
+    if scope == "own_unit":
+        return case.filing_unit_id == actor.unit_id
+    if scope == "assigned_unit":
+        return case.assigned_unit_id == actor.unit_id
+    if scope == "competent_unit":
+        return case.handling_unit_id == actor.unit_id
+    if scope == "handling_unit":
+        return actor.unit_id in (case.assigned_unit_id, case.handling_unit_id)
+    return False
+
+
+def scope_clause(scope: str, actor: Actor) -> ColumnElement[bool]:
+    """The same rule as `in_scope`, as SQL, so worklists filter and paginate in the database."""
+    if scope == "any":
+        return true()
+    if scope == "own_report":
+        return Case.reporter_id == actor.user_id if actor.user_id is not None else false()
+    if actor.unit_id is None:
+        return false()
+    if scope == "own_unit":
+        return Case.filing_unit_id == actor.unit_id
+    if scope == "assigned_unit":
+        return Case.assigned_unit_id == actor.unit_id
+    if scope == "competent_unit":
+        return Case.handling_unit_id == actor.unit_id
+    if scope == "handling_unit":
+        return or_(Case.assigned_unit_id == actor.unit_id, Case.handling_unit_id == actor.unit_id)
+    return false()
+
+
+def _rules(defn: Definition, actor: Actor) -> list[dict[str, Any]]:
+    return [rule for role in sorted(actor.roles & defn.visibility.keys()) for rule in defn.visibility[role]]
+
+
+def can_see(defn: Definition, case: Case, actor: Actor) -> bool:
+    if actor.is_system:
+        return True
+    for rule in _rules(defn, actor):
+        states = rule.get("states")
+        if (not states or case.state in states) and in_scope(rule["scope"], case, actor):
+            return True
+    return False
+
+
+def ensure_visible(defn: Definition, case: Case, actor: Actor) -> None:
+    """A case the actor may not see is reported as not found, so its existence does not leak."""
+    if not can_see(defn, case, actor):
+        raise NotFound("Case not found.", "Không tìm thấy vụ việc.")
+
+
+def may_fire(t: TransitionSpec, case: Case | None, actor: Actor) -> bool:
+    if actor.is_system:
+        return False  # the system only fires timers, never a person's transition
+    if not (actor.roles & set(t.roles)):
+        return False
+    if t.unit_types and actor.unit_type not in t.unit_types:
+        return False
+    if case is None:  # creating: own_unit means filing for one's own unit
+        return actor.unit_id is not None
+    return in_scope(t.scope, case, actor)
+
+
+def ensure_may_fire(t: TransitionSpec, case: Case | None, actor: Actor) -> None:
+    if not may_fire(t, case, actor):
+        raise NotPermitted(
+            f"You may not '{t.label_en}' on this case.",
+            f"Bạn không có quyền thực hiện thao tác '{t.label_vi}' đối với vụ việc này.",
+        )
+
+
+def allowed_transitions(defn: Definition, case: Case, actor: Actor) -> list[TransitionSpec]:
+    """What this actor may fire on this case now: the buttons to show."""
+    if case.workflow_name != defn.name:
+        return []
+    return [t for t in defn.transitions_from(case.state) if may_fire(t, case, actor)]
+
+
+def may_extend(defn: Definition, case: Case, actor: Actor) -> bool:
+    """Whether the actor may give this case's running stage more time (the definition's [extension])."""
+    ext = defn.extension
+    if ext is None or actor.is_system or not (actor.roles & set(ext.roles)) or not in_scope(ext.scope, case, actor):
+        return False
+    return not case.closed and case.deadline_at is not None and case.deadline_info is not None
+
+
+def may_supersede_evidence(defn: Definition, case: Case, actor: Actor) -> bool:
+    """Whether the actor may mark this case's evidence superseded: the intake roles, i.e. those who may fire
+    a transition out of the state a report is filed into (the assessor, for press violations), in that
+    transition's scope. Read from the definition, so a new workflow needs no code."""
+    if actor.is_system or case.workflow_name != defn.name:
+        return False
+    intake = defn.create_transition.dest
+    return any(actor.roles & set(t.roles) and in_scope(t.scope, case, actor) for t in defn.transitions_from(intake))
+
+
+def visible_clause(definitions: list[Definition], actor: Actor) -> ColumnElement[bool]:
+    parts = []
+    for defn in definitions:
+        for rule in _rules(defn, actor):
+            cond = [Case.workflow_name == defn.name, Case.workflow_version == defn.version]
+            cond.append(scope_clause(rule["scope"], actor))
+            if rule.get("states"):
+                cond.append(Case.state.in_(rule["states"]))
+            parts.append(and_(*cond))
+    return or_(*parts) if parts else false()
+
+
+def actionable_clause(definitions: list[Definition], actor: Actor, *, responsible: bool | None = None) -> ColumnElement[bool]:
+    """Cases on which the actor may fire at least one transition now.
+
+    `responsible=True` keeps only the open cases waiting on the actor: a transition the actor may
+    fire in the role the state names as `responsible` (any of the actor's roles, where the state
+    names none). `False` gives the other open cases the actor may act on while they wait on someone
+    else (an assessor may reassign a case a handling unit holds). Both are built state by state,
+    so a list with nothing in it is a constant false, not a scan of every case.
+    """
+    parts: list[ColumnElement[bool]] = []
+    mine: dict[tuple[str, int, str], list[ColumnElement[bool]]] = {}
+    others: dict[tuple[str, int, str], list[ColumnElement[bool]]] = {}
+    for defn in definitions:
+        for t in defn.transitions:
+            roles = actor.roles & set(t.roles)
+            if t.creates or not roles:
+                continue
+            if t.unit_types and actor.unit_type not in t.unit_types:
+                continue
+            version = [Case.workflow_name == defn.name, Case.workflow_version == defn.version]
+            if responsible is None:
+                parts.append(and_(*version, Case.state.in_(t.sources), scope_clause(t.scope, actor)))
+                continue
+            for state in t.sources:
+                spec = defn.states[state]
+                if spec.terminal:
+                    continue  # nobody's work: a closed case is reopened from the search, not the worklist
+                on_me = spec.responsible is None or spec.responsible in roles
+                (mine if on_me else others).setdefault((defn.name, defn.version, state), []).append(scope_clause(t.scope, actor))
+    if responsible is None:
+        return or_(*parts) if parts else false()
+
+    def per_state(key: tuple[str, int, str], scopes: list[ColumnElement[bool]]) -> ColumnElement[bool]:
+        name, version, state = key
+        return and_(Case.workflow_name == name, Case.workflow_version == version, Case.state == state, or_(*scopes))
+
+    if responsible:
+        chosen = [per_state(k, v) for k, v in mine.items()]
+    else:  # waiting on others, unless another transition from the same state makes it this actor's own work
+        chosen = [and_(per_state(k, v), ~or_(*mine[k])) if k in mine else per_state(k, v) for k, v in others.items()]
+    return or_(*chosen) if chosen else false()

@@ -1,0 +1,117 @@
+"""Loaded workflow definitions, by name and version.
+
+The files in `workflows/` are the newest versions; every version ever loaded is kept in the
+database with its source, so a case created under version 1 keeps following version 1 after
+version 2 is loaded, even once the file on disk has moved on (invariant 6).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.audit import log as audit_log
+from engine.audit.log import Operator
+from engine.errors import DefinitionError, NotFound
+from engine.store.models import WorkflowDefinitionRow
+from workflows.definition import Definition
+from workflows.loader import parse_definition
+
+
+class DefinitionRegistry:
+    def __init__(self) -> None:
+        self._by_key: dict[tuple[str, int], Definition] = {}
+
+    def add(self, defn: Definition) -> None:
+        self._by_key[defn.key] = defn
+
+    def get(self, name: str, version: int) -> Definition:
+        try:
+            return self._by_key[(name, version)]
+        except KeyError:
+            raise NotFound(
+                f"Workflow {name} version {version} is not loaded.",
+                f"Chưa nạp quy trình {name} phiên bản {version}.",
+            ) from None
+
+    def latest(self, name: str) -> Definition:
+        versions = [d for (n, _), d in self._by_key.items() if n == name]
+        if not versions:
+            raise NotFound(f"No workflow named {name}.", f"Không có quy trình {name}.")
+        return max(versions, key=lambda d: d.version)
+
+    def all(self) -> list[Definition]:
+        return sorted(self._by_key.values(), key=lambda d: (d.name, d.version))
+
+    def latest_all(self) -> list[Definition]:
+        names = sorted({n for n, _ in self._by_key})
+        return [self.latest(n) for n in names]
+
+    def __contains__(self, key: tuple[str, int]) -> bool:
+        return key in self._by_key
+
+
+def load_stored(session: Session, registry: DefinitionRegistry, name: str, version: int) -> Definition | None:
+    """The version recorded in the database (another process loaded it since this one started), now added here."""
+    if (name, version) in registry:
+        return registry.get(name, version)
+    row = session.scalars(
+        select(WorkflowDefinitionRow).where(WorkflowDefinitionRow.name == name, WorkflowDefinitionRow.version == version)
+    ).first()
+    if row is None:
+        return None
+    defn = parse_definition(row.source, f"<database: {row.name} v{row.version}>")
+    registry.add(defn)
+    return defn
+
+
+def sync_definitions(
+    session: Session,
+    registry: DefinitionRegistry,
+    files: list[Definition],
+    now: datetime,
+    refused: list[DefinitionError] | None = None,
+    by: Operator | None = None,
+) -> list[str]:
+    """Record new file versions in the database, refuse changed ones, and load every stored version.
+
+    Returns what was newly recorded, for the CLI to report. A file changed under a version the
+    database already holds raises, unless `refused` is given: then the error is appended there
+    and the stored version is used, so a running service keeps serving its recorded workflows.
+    The caller commits.
+    """
+    recorded = []
+    for defn in files:
+        row = session.scalars(
+            select(WorkflowDefinitionRow).where(
+                WorkflowDefinitionRow.name == defn.name, WorkflowDefinitionRow.version == defn.version
+            )
+        ).first()
+        if row is None:
+            session.add(
+                WorkflowDefinitionRow(
+                    name=defn.name, version=defn.version, checksum=defn.checksum, source=defn.source, loaded_at=now
+                )
+            )
+            recorded.append(f"{defn.name} v{defn.version}")
+            audit_log.record(session, by, "workflow.load", f"{defn.name} v{defn.version}",
+                             {"checksum": defn.checksum}, now)
+        elif row.checksum != defn.checksum:
+            err = DefinitionError(
+                defn.path,
+                "workflow.version",
+                f"version {defn.version} of {defn.name} is already loaded with different content; "
+                f"give the changed definition a new version number",
+            )
+            if refused is None:
+                raise err
+            refused.append(err)
+            continue
+        registry.add(defn)
+    session.flush()
+    for row in session.scalars(select(WorkflowDefinitionRow)):
+        if (row.name, row.version) not in registry:
+            registry.add(parse_definition(row.source, f"<database: {row.name} v{row.version}>"))
+    return recorded

@@ -1,0 +1,271 @@
+"""Timers as rows: planned from a stage's deadline and the limitation date, fired as history events.
+
+A transition writes its stage's timers in its own transaction and cancels those of the stage it
+leaves (`sync_on_transition`); the sweep (engine/jobs/sweep.py) later fires each due row through
+`fire_timer`, which writes the event and the outbox rows like any command. Nothing here sleeps,
+and nothing knows a particular workflow: recipients are the definition's relations and roles.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Update, bindparam, or_, select, update
+from sqlalchemy.orm import Session
+
+from engine.audit import log as audit_log
+from engine.audit.log import Operator
+from engine.cases.journal import append_event, notify
+from engine.jobs.leases import FAILED
+from engine.org.actors import Actor
+from engine.org.chart import OrgChart
+from engine.store.db import add_row
+from engine.store.models import PENDING, Case, Timer
+from engine.time.calendar import WorkingCalendar, end_of_local_day, start_of_local_day
+from engine.time.clock import LOCAL_TZ
+from engine.time.deadlines import TIMER_TRIGGER_PREFIX, remaining_working_days
+from workflows.definition import Definition, Recipient
+
+DUE_SOON = "due_soon"
+OVERDUE = "overdue"
+ESCALATION = "escalation"
+LIMITATION_WARNING = "limitation_warning"
+TOPICS = {
+    DUE_SOON: "timer.due_soon",
+    OVERDUE: "timer.overdue",
+    ESCALATION: "timer.escalated",
+    LIMITATION_WARNING: "timer.limitation_warning",
+}
+assert all(t.startswith(TIMER_TRIGGER_PREFIX) for t in TOPICS.values())
+
+
+@dataclass(frozen=True)
+class PlannedTimer:
+    kind: str
+    level: int | None
+    due_at: datetime
+
+
+def plan_stage_timers(info: dict[str, Any], deadline_at: datetime, calendar: WorkingCalendar) -> list[PlannedTimer]:
+    """Warning N working days before the last day, reminder when it ends, escalations N working days after.
+
+    Read from the deadline's own explanation (which copied the definition's numbers when it was
+    computed), so an extension or a resumed clock plans from the same rules.
+    """
+    last_day = deadline_at.astimezone(LOCAL_TZ).date()
+    out: list[PlannedTimer] = []
+    soon = info.get("due_soon_days")
+    if soon:
+        out.append(PlannedTimer(DUE_SOON, None, start_of_local_day(calendar.sub_working_days(last_day, int(soon)))))
+    overdue_at = deadline_at + timedelta(seconds=1)
+    out.append(PlannedTimer(OVERDUE, None, overdue_at))
+    for level, after in info.get("escalation", []):
+        at = end_of_local_day(calendar.add_working_days(last_day, int(after))) + timedelta(seconds=1) if after else overdue_at
+        out.append(PlannedTimer(ESCALATION, int(level), at))
+    return out
+
+
+def plan_limitation_timers(defn: Definition, expiry: date) -> list[PlannedTimer]:
+    rule = defn.limitation
+    if rule is None:
+        return []
+    return [PlannedTimer(LIMITATION_WARNING, d, start_of_local_day(expiry - timedelta(days=d))) for d in rule.warn_days_before]
+
+
+def _insert(
+    session: Session, case: Case, state: str | None, seq: int, planned: list[PlannedTimer], now: datetime,
+    *, keep_due_now: bool = False,
+) -> None:
+    """Only timers still ahead: one already due when planned (a resumed late clock) fired before its pause."""
+    for p in planned:
+        if p.due_at > now or (keep_due_now and p.due_at == now):
+            add_row(session, Timer, case_id=case.id, kind=p.kind, level=p.level, state=state, started_by_event=seq,
+                    due_at=p.due_at, status=PENDING, attempts=0, created_at=now)  # fmt: skip
+
+
+def _cancel_statement(stage: bool, limitation: bool) -> Update:
+    t = Timer.__table__
+    conds = ([t.c.state.is_not(None)] if stage else []) + ([t.c.state.is_(None)] if limitation else [])
+    return (
+        update(t)
+        .where(t.c.case_id == bindparam("p_case_id"), t.c.status == PENDING, or_(*conds))
+        .values(status="cancelled", cancelled_at=bindparam("p_now", type_=t.c.cancelled_at.type))
+    )
+
+
+# Built once per combination: constructing the statement cost more than running it.
+_CANCEL = {(stage, lim): _cancel_statement(stage, lim) for stage in (True, False) for lim in (True, False) if stage or lim}
+
+
+def cancel_pending(session: Session, case_id: int, now: datetime, *, stage: bool = True, limitation: bool = False) -> None:
+    """Cancel a case's pending stage timers (state set) and/or its limitation timers (state None)."""
+    if not (stage or limitation):
+        return
+    # Flush the case first (its row lock comes before any timer's, as in the sweep), then a plain
+    # Core UPDATE: the ORM's bulk-update path costs more than the statement itself here.
+    session.flush()
+    session.connection().execute(_CANCEL[(stage, limitation)], {"p_case_id": case_id, "p_now": now})
+
+
+def schedule_stage(session: Session, case: Case, seq: int, now: datetime, calendar: WorkingCalendar) -> None:
+    if case.deadline_at is not None and case.deadline_info is not None and not case.closed:
+        _insert(session, case, case.state, seq, plan_stage_timers(case.deadline_info, case.deadline_at, calendar), now)
+
+
+def sync_on_transition(
+    session: Session,
+    defn: Definition,
+    case: Case,
+    *,
+    from_state: str | None,
+    restarted: bool,
+    old_expiry: date | None,
+    seq: int,
+    now: datetime,
+    calendar: WorkingCalendar,
+) -> None:
+    """In the transition's transaction: cancel what the old stage set, plan the new stage and the limitation.
+
+    The caller has flushed the case first, so on PostgreSQL the case row is locked before any
+    timer row, the same order the sweep takes (no deadlock between a person and a sweeper).
+    """
+    if restarted or case.closed:
+        if from_state is not None:
+            cancel_pending(session, case.id, now, stage=True)
+        schedule_stage(session, case, seq, now, calendar)
+    rule = defn.limitation
+    if rule is None:
+        return
+    watching = not case.closed and case.state in rule.watch_states
+    was_watching = from_state is not None and from_state in rule.watch_states
+    expiry = case.limitation_expires_on
+    if from_state is not None and was_watching and (not watching or expiry != old_expiry):
+        cancel_pending(session, case.id, now, stage=False, limitation=True)
+    if watching and expiry is not None and (not was_watching or expiry != old_expiry):
+        planned = plan_limitation_timers(defn, expiry)
+        passed = [p for p in planned if p.due_at <= now]
+        if passed and expiry >= now.astimezone(LOCAL_TZ).date():
+            # Filed already inside a warning window: the nearest warning is due at once, not lost.
+            nearest = min(passed, key=lambda p: p.level or 0)
+            planned = [p for p in planned if p.due_at > now] + [PlannedTimer(nearest.kind, nearest.level, now)]
+        _insert(session, case, None, seq, planned, now, keep_due_now=True)
+
+
+def _recipients(defn: Definition, case: Case, timer: Timer) -> tuple[Recipient, ...]:
+    if timer.kind == LIMITATION_WARNING:
+        return defn.limitation.notify if defn.limitation else ()
+    rules = defn.states[case.state].timers
+    if timer.kind == DUE_SOON:
+        return rules.due_soon_notify
+    if timer.kind == OVERDUE:
+        return rules.overdue_notify
+    return next((e.notify for e in rules.escalation if e.level == timer.level), ())
+
+
+def still_applies(defn: Definition, case: Case, timer: Timer) -> bool:
+    """A defensive check at firing time; transitions cancel their timers, so this should always hold."""
+    if case.closed:
+        return False
+    if timer.state is None:
+        rule = defn.limitation
+        return rule is not None and case.state in rule.watch_states and case.limitation_expires_on is not None
+    return timer.state == case.state and case.deadline_at is not None
+
+
+def fire_timer(
+    session: Session,
+    defn: Definition,
+    case: Case,
+    timer: Timer,
+    now: datetime,
+    calendar: WorkingCalendar,
+    chart: Callable[[], OrgChart],
+) -> int | None:
+    """Write the timer's event (as the system) and its notifications; returns the event's seq, or None if moot."""
+    if not still_applies(defn, case, timer):
+        return None
+    data: dict[str, Any] = {"timer_id": timer.id, "kind": timer.kind, "due_at": timer.due_at.isoformat()}
+    payload: dict[str, Any] = {
+        "reference": case.reference,
+        "workflow": defn.name,
+        "state": case.state,
+        "kind": timer.kind,
+    }
+    if timer.kind == LIMITATION_WARNING:
+        expiry = case.limitation_expires_on
+        assert expiry is not None
+        data.update(expires_on=expiry.isoformat(), days_before=timer.level)
+        payload.update(expires_on=expiry.isoformat(), days_left=(expiry - now.astimezone(LOCAL_TZ).date()).days)
+    else:
+        assert case.deadline_at is not None
+        left = remaining_working_days(case.deadline_at, now, calendar)
+        data.update(deadline=case.deadline_at.isoformat(), working_days_left=left)
+        payload.update(deadline=case.deadline_at.isoformat(), working_days_left=left)
+        if timer.kind == ESCALATION:
+            data["level"] = timer.level
+            payload["level"] = timer.level
+            case.escalation_level = max(case.escalation_level or 0, timer.level or 0)
+    recipients = _recipients(defn, case, timer)
+    seq = append_event(session, case, TOPICS[timer.kind], case.state, case.state, Actor.system(), now, data)
+    notify(session, defn, case, recipients, TOPICS[timer.kind], seq, payload, now, chart, refuse_unresolved=False)
+    return seq
+
+
+@dataclass(frozen=True)
+class DueTimer:
+    id: int
+    case_id: int
+    reference: str
+    kind: str
+    level: int | None
+    state: str | None
+    due_at: datetime
+    claimed_by: str | None
+    lease_until: datetime | None
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    last_error: str | None = None
+    failed_at: datetime | None = None
+
+
+_COLUMNS = (Timer.id, Timer.case_id, Case.reference, Timer.kind, Timer.level, Timer.state, Timer.due_at,
+            Timer.claimed_by, Timer.lease_until, Timer.attempts, Timer.next_attempt_at, Timer.last_error)  # fmt: skip
+
+
+def next_due(session: Session, limit: int = 20) -> list[DueTimer]:
+    """Pending timers in due order (through the partial index): what `presscase timers` lists."""
+    rows = session.execute(
+        select(*_COLUMNS).join(Case, Case.id == Timer.case_id)
+        .where(Timer.status == PENDING).order_by(Timer.due_at, Timer.id).limit(limit)
+    ).all()  # fmt: skip
+    return [DueTimer(*r) for r in rows]
+
+
+def failed(session: Session, limit: int = 200) -> list[DueTimer]:
+    """Timers given up on, newest first: `presscase timers --failed` and the administrators' page."""
+    rows = session.execute(
+        select(*_COLUMNS, Timer.cancelled_at).join(Case, Case.id == Timer.case_id)
+        .where(Timer.status == FAILED).order_by(Timer.id.desc()).limit(limit)
+    ).all()  # fmt: skip
+    return [DueTimer(*r) for r in rows]
+
+
+def retry(session: Session, timer_id: int, now: datetime, *, by: Operator | None = None) -> bool:
+    """A failed timer becomes pending with fresh attempts, claimable at once; False if it was not failed.
+
+    If its case has moved on meanwhile, the sweep finds it moot and cancels it instead of firing.
+    The retry is administration, so it goes into the audit log in the same transaction.
+    The caller commits.
+    """
+    done = session.execute(
+        update(Timer).where(Timer.id == timer_id, Timer.status == FAILED)
+        .values(status=PENDING, attempts=0, next_attempt_at=now, claimed_by=None, lease_until=None, cancelled_at=None)
+    ).rowcount  # type: ignore[attr-defined]
+    if done:
+        timer = session.get(Timer, timer_id)
+        subject = f"timer {timer_id}" + (f" ({timer.kind}, case {timer.case_id})" if timer is not None else "")
+        audit_log.record(session, by, "timer.retry", subject, {"timer": timer_id}, now)
+    return bool(done)

@@ -1,0 +1,139 @@
+"""The runtime the commands run in, and the unit of work: one command, one transaction.
+
+Following "Architecture Patterns with Python": the unit of work commits explicitly; leaving
+the block without a commit rolls everything back, so a failed command writes nothing.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from types import TracebackType
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
+
+from engine.audit.log import Operator
+from engine.cases.history import AUDIT_KEY_INFO, UNCONFIGURED_KEY
+from engine.cases.registry import DefinitionRegistry, load_stored, sync_definitions
+from engine.errors import DefinitionError, StaleVersion
+from engine.org.chart import OrgChart
+from engine.store.db import make_engine, make_sessionmaker
+from engine.time.calendar import WorkingCalendar, get_calendar
+from engine.time.clock import Clock, SystemClock
+from workflows.definition import Definition
+from workflows.loader import DEFINITIONS_DIR, load_all
+
+
+@dataclass
+class Runtime:
+    engine: Engine
+    sessions: sessionmaker
+    clock: Clock = field(default_factory=SystemClock)
+    registry: DefinitionRegistry = field(default_factory=DefinitionRegistry)
+    calendar_provider: Callable[[], WorkingCalendar] = get_calendar
+    org_chart_ttl_s: float = 60.0
+    # Keys every hash chain (engine.cases.history); from the app's secret, never from the database.
+    audit_key: bytes = UNCONFIGURED_KEY
+    # Bytes of evidence the people of one unit may upload in all (None: no limit): engine.cases.evidence.check_quota.
+    evidence_quota_bytes: int | None = None
+    _chart: tuple[float, OrgChart] | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.sessions.configure(info={AUDIT_KEY_INFO: self.audit_key})
+
+    @classmethod
+    def from_url(
+        cls, url: str, *, clock: Clock | None = None, audit_key: bytes | None = None, **engine_kwargs: object
+    ) -> Runtime:
+        engine = make_engine(url, **engine_kwargs)  # type: ignore[arg-type]
+        return cls(engine=engine, sessions=make_sessionmaker(engine), clock=clock or SystemClock(),
+                   audit_key=audit_key or UNCONFIGURED_KEY)  # fmt: skip
+
+    @property
+    def calendar(self) -> WorkingCalendar:
+        return self.calendar_provider()
+
+    def org_chart(self, session: Session) -> OrgChart:
+        """The unit tree, cached: it is read on nearly every transition and changes rarely.
+
+        This process drops it when it changes a unit; other processes see a change within
+        `org_chart_ttl_s` seconds.
+        """
+        now = time.monotonic()
+        if self._chart is None or now - self._chart[0] > self.org_chart_ttl_s:
+            self._chart = (now, OrgChart.load(session))
+        return self._chart[1]
+
+    def forget_org_chart(self) -> None:
+        self._chart = None
+
+    def definition(self, session: Session, name: str, version: int) -> Definition | None:
+        """A definition version from this registry, or loaded now from the database; None if neither has it."""
+        return load_stored(session, self.registry, name, version)
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self)
+
+    def read_session(self) -> Session:
+        """A session for queries; on SQLite it begins deferred so it never waits behind writers."""
+        return Session(bind=self.engine.execution_options(readonly=True), expire_on_commit=False,
+                       info={AUDIT_KEY_INFO: self.audit_key})
+
+    def load_definitions(
+        self, directory: str | None = None, refused: list[DefinitionError] | None = None, by: Operator | None = None
+    ) -> list[str]:
+        """Sync the definition files into the database and this registry; returns what was new.
+
+        With `refused`, a file changed under a recorded version is reported there instead of
+        raised, and the recorded version is served (what a starting web process wants).
+        """
+        files = load_all(directory or DEFINITIONS_DIR)
+        with self.uow() as uow:
+            recorded = sync_definitions(uow.session, self.registry, files, self.clock.now(), refused,
+                                        by or Operator.system())
+            uow.commit()
+        return recorded
+
+
+class UnitOfWork:
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.clock = runtime.clock
+        self.registry = runtime.registry
+        self._calendar: WorkingCalendar | None = None
+
+    @property
+    def calendar(self) -> WorkingCalendar:
+        if self._calendar is None:
+            self._calendar = self.runtime.calendar
+        return self._calendar
+
+    def org_chart(self) -> OrgChart:
+        return self.runtime.org_chart(self.session)
+
+    def __enter__(self) -> UnitOfWork:
+        self.session: Session = self.runtime.sessions()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.session.rollback()
+        self.session.close()
+
+    def commit(self) -> None:
+        """Commit; a concurrent change to the same case surfaces as StaleVersion, never as a 500."""
+        try:
+            self.session.commit()
+        except StaleDataError as err:
+            self.session.rollback()
+            raise StaleVersion() from err
+        except IntegrityError as err:
+            self.session.rollback()
+            if "case_events" in str(err.orig) or "uq_case_events" in str(err.orig):
+                raise StaleVersion() from err
+            raise

@@ -1,0 +1,1 @@
+"""One claim, lease and backoff mechanism for background work, and the timer sweep built on it."""

@@ -1,0 +1,1 @@
+"""The organisation: units, accounts, roles, passwords and sign-in."""

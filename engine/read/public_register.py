@@ -1,0 +1,387 @@
+"""The public register of handling results: a read-only projection that can only hold public fields.
+
+Why a projection over the history and not a `published_results` table: the history is already
+the single, hash-chained record of what was published and corrected, and the only writer of a
+case is `engine.cases.commands` (which this module must not change). Reading the published cases'
+events and keeping, field by field, only what the definition marks `public = true` gives the
+same guarantee a table would (the dataclasses below have no place for anything else) without a
+second copy that could drift from the history. What is not a field is chosen here, explicitly:
+the reference, the time of publication and of each correction, the name of the unit that
+recorded the decision (a public body), and the SHA-256 fingerprints of the evidence (never the
+file, its name, or the offending content). Free texts pass through `engine.read.redaction`, so
+private individuals' names are masked unless the publisher listed them in `public_names`.
+
+Queries are bounded: a page holds at most MAX_PER_PAGE results, pages stop at MAX_PAGE, the
+count stops at COUNT_CAP, search terms are cut to SEARCH_MAX characters and matched with an
+escaped LIKE, and the listing walks the (state, state_entered_at) index (migration 0004).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any, Protocol
+
+from sqlalchemy import Select, and_, func, or_, select, text
+from sqlalchemy.orm import Session
+
+from engine.cases.registry import DefinitionRegistry
+from engine.read.redaction import PROTECTED, NameMasker, split_names
+from engine.store import register_models  # noqa: F401 - the register's indexes on cases
+from engine.store.models import Attachment, Case, CaseEvent, Unit, User
+from engine.time.clock import LOCAL_TZ
+from workflows.definition import Definition
+
+WORKFLOW = "press_violation"
+PUBLISHED = "published"
+PUBLISH, CORRECT = "publish", "correct_publication"
+# The events that may carry public fields; others are never read.
+PUBLIC_TRIGGERS = ("file", "assess", "handle", PUBLISH, CORRECT)
+MAX_PER_PAGE = 50
+MAX_PAGE = 200
+COUNT_CAP = 1000
+SEARCH_MAX = 100
+FEED_SIZE = 50
+
+
+class EventLike(Protocol):
+    seq: int
+    trigger: str
+    from_state: str | None
+    at: datetime
+    actor_unit_id: int | None
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Correction:
+    seq: int
+    at: datetime
+    text: str
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """Evidence as the public may know it: that it is kept, its kind, size and SHA-256, never its content."""
+
+    sha256: str
+    content_type: str
+    size: int
+
+
+@dataclass(frozen=True)
+class PublicResult:
+    reference: str
+    published_at: datetime
+    updated_at: datetime
+    subject: str
+    subject_type: str
+    kind: str
+    outcome: str
+    measures: tuple[str, ...]
+    fine_amount: int | None
+    suspension_months: int | None
+    decision_number: str
+    decision_date: date | None
+    legal_basis: str
+    decided_by: str
+    deciding_body: str
+    summary: str
+    corrections: tuple[Correction, ...]
+    evidence: tuple[Fingerprint, ...]
+    workflow_version: int = 1
+
+
+def public_fields(defn: Definition, trigger: str, from_state: str | None, data: dict[str, Any]) -> dict[str, Any]:
+    """The data of one event, reduced to the fields its transition marks `public = true`."""
+    t = defn.transition(trigger, from_state)
+    if t is None:
+        return {}
+    return {f.name: data[f.name] for f in t.fields if f.public and data.get(f.name) not in (None, "", [])}
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _date(value: Any) -> date | None:
+    try:
+        return date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return None
+
+
+def project(
+    defn: Definition,
+    reference: str,
+    events: Iterable[EventLike],
+    *,
+    unit_names: dict[int, str],
+    masker: NameMasker,
+    evidence: Sequence[Fingerprint] = (),
+) -> PublicResult | None:
+    """One published result from a case's events (in order); None until it has been published.
+
+    The preview on the publish form calls this with the real events plus the unsaved `publish`,
+    so the publisher sees exactly what the register will show.
+    """
+    facts: dict[str, Any] = {}
+    published_at: datetime | None = None
+    updated_at: datetime | None = None
+    deciding_body = ""
+    kept: tuple[str, ...] = ()
+    raw_corrections: list[tuple[int, datetime, str]] = []
+    for ev in sorted(events, key=lambda e: e.seq):
+        if ev.trigger not in PUBLIC_TRIGGERS:
+            continue
+        facts.update(public_fields(defn, ev.trigger, ev.from_state, ev.data))
+        if ev.trigger == "handle":
+            deciding_body = unit_names.get(ev.actor_unit_id or 0, "")
+        elif ev.trigger == PUBLISH:
+            published_at = updated_at = ev.at
+            kept = split_names(str(ev.data.get("public_names") or ""))  # a control, never shown itself
+        elif ev.trigger == CORRECT and published_at is not None:
+            raw_corrections.append((ev.seq, ev.at, str(public_fields(defn, CORRECT, ev.from_state, ev.data).get("erratum", ""))))
+            updated_at = ev.at
+    if published_at is None or updated_at is None:
+        return None
+    # Officials named in their office (the fields marked `official`, such as who decided) stay named,
+    # here and wherever else the public texts name them.
+    officials = {f.name for t in defn.transitions for f in t.fields if f.official}
+    kept += tuple(n for name in sorted(officials) for n in masker.names_in(str(facts.get(name) or "")))
+    m = masker.with_kept(kept)
+    measures = facts.get("measures") or []
+    return PublicResult(
+        reference=reference, published_at=published_at, updated_at=updated_at,
+        subject=m.mask(str(facts.get("subject_name", ""))), subject_type=str(facts.get("subject_type", "")),
+        kind=str(facts.get("confirmed_kind", "")), outcome=str(facts.get("outcome", "")),
+        measures=tuple(str(x) for x in measures if isinstance(x, str)),
+        fine_amount=_int(facts.get("fine_amount")), suspension_months=_int(facts.get("suspension_months")),
+        decision_number=str(facts.get("decision_number", "")), decision_date=_date(facts.get("decision_date")),
+        legal_basis=m.mask(str(facts.get("legal_basis", ""))), decided_by=m.mask(str(facts.get("decided_by", ""))),
+        deciding_body=deciding_body, summary=m.mask(str(facts.get("public_summary", ""))),
+        corrections=tuple(Correction(seq, at, m.mask(body)) for seq, at, body in raw_corrections),
+        evidence=tuple(evidence), workflow_version=defn.version,
+    )  # fmt: skip
+
+
+def masker_for(session: Session) -> NameMasker:
+    """Every account holder's name is masked; every unit's name (public bodies) is protected."""
+    people = tuple(n for (n,) in session.execute(select(User.full_name)) if n)
+    units = tuple(n for (n,) in session.execute(select(Unit.name)) if n)
+    return NameMasker(known_names=people, protected=PROTECTED + units)
+
+
+def unit_names(session: Session) -> dict[int, str]:
+    return {i: n for i, n in session.execute(select(Unit.id, Unit.name))}
+
+
+# ------------------------------------------------------------------ queries
+
+
+@dataclass(frozen=True)
+class RegisterFilter:
+    kind: str | None = None
+    measure: str | None = None
+    year: int | None = None
+    subject: str | None = None  # exact subject, as linked from a result
+    q: str | None = None  # search: reference, or part of the subject
+
+    def cleaned(self, defn: Definition) -> RegisterFilter:
+        """Unknown list values are dropped (a filter never errors), texts cut to SEARCH_MAX."""
+        return RegisterFilter(
+            kind=self.kind if self.kind in defn.lists.get("violation_kinds", {}) else None,
+            measure=self.measure if self.measure in defn.lists.get("measures", {}) else None,
+            year=self.year if self.year and 2000 <= self.year <= 2100 else None,
+            subject=(self.subject or "").strip()[:300] or None,
+            q=(self.q or "").strip()[:SEARCH_MAX] or None,
+        )
+
+
+@dataclass(frozen=True)
+class ResultPage:
+    items: tuple[PublicResult, ...]
+    page: int
+    per_page: int
+    total: int
+    capped: bool
+    has_next: bool
+
+    @property
+    def pages(self) -> int:
+        known = max(1, -(-self.total // self.per_page))
+        return max(known, self.page + 1) if self.has_next else max(known, self.page)
+
+
+def _published() -> Select[tuple[int]]:
+    return select(Case.id).where(Case.workflow_name == WORKFLOW, Case.state == PUBLISHED)
+
+
+def year_bounds(year: int) -> tuple[datetime, datetime]:
+    """A calendar year in Hà Nội time, as UTC instants [start, end)."""
+    start = datetime(year, 1, 1, tzinfo=LOCAL_TZ).astimezone(UTC)
+    return start, datetime(year + 1, 1, 1, tzinfo=LOCAL_TZ).astimezone(UTC)
+
+
+def _escape_like(term: str) -> str:
+    return "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _measure_clause(session: Session, measure: str) -> Any:
+    """The case's measures (a JSON list) contain `measure`: exact, on either database."""
+    if session.get_bind().dialect.name == "postgresql":
+        return text("(cases.facts::jsonb -> 'measures') @> jsonb_build_array(CAST(:measure AS text))").bindparams(
+            measure=measure
+        )
+    return text("EXISTS (SELECT 1 FROM json_each(cases.facts, '$.measures') WHERE json_each.value = :measure)").bindparams(
+        measure=measure
+    )
+
+
+def _filtered(session: Session, f: RegisterFilter) -> Select[tuple[int]]:
+    q = _published()
+    if f.kind:
+        q = q.where(Case.kind == f.kind)
+    if f.year:
+        start, end = year_bounds(f.year)
+        q = q.where(Case.state_entered_at >= start, Case.state_entered_at < end)
+    if f.subject:
+        q = q.where(Case.subject == f.subject)
+    if f.q:
+        q = q.where(or_(Case.reference == f.q.upper(), Case.subject.ilike(_escape_like(f.q), escape="\\")))
+    if f.measure:
+        q = q.where(_measure_clause(session, f.measure))
+    return q
+
+
+def _load(session: Session, registry: DefinitionRegistry, case_ids: Sequence[int]) -> dict[int, PublicResult]:
+    """Project the given (published) cases: one query for their public events, one for their fingerprints."""
+    if not case_ids:
+        return {}
+    cases = {c.id: c for c in session.scalars(select(Case).where(Case.id.in_(case_ids), Case.state == PUBLISHED))}
+    events: dict[int, list[CaseEvent]] = {i: [] for i in cases}
+    for ev in session.scalars(
+        select(CaseEvent).where(CaseEvent.case_id.in_(cases), CaseEvent.trigger.in_(PUBLIC_TRIGGERS)).order_by(CaseEvent.seq)
+    ):
+        events[ev.case_id].append(ev)
+    prints: dict[int, list[Fingerprint]] = {i: [] for i in cases}
+    for case_id, sha, ctype, size in session.execute(
+        select(Attachment.case_id, Attachment.sha256, Attachment.content_type, Attachment.size)
+        .where(Attachment.case_id.in_(cases)).order_by(Attachment.id)
+    ):  # fmt: skip
+        prints[case_id].append(Fingerprint(sha, ctype, size))
+    names, masker = unit_names(session), masker_for(session)
+    out = {}
+    for cid, case in cases.items():
+        defn = registry.get(case.workflow_name, case.workflow_version)
+        r = project(defn, case.reference, events[cid], unit_names=names, masker=masker, evidence=prints[cid])
+        if r is not None:
+            out[cid] = r
+    return out
+
+
+def list_results(
+    session: Session, registry: DefinitionRegistry, f: RegisterFilter = RegisterFilter(), page: int = 1,
+    per_page: int = 20,
+) -> ResultPage:  # fmt: skip
+    """Published results, newest publication first."""
+    per_page = max(1, min(per_page, MAX_PER_PAGE))
+    page = max(1, min(page, MAX_PAGE))
+    f = f.cleaned(registry.latest(WORKFLOW))
+    q = _filtered(session, f)
+    sub = q.with_only_columns(Case.id).limit(COUNT_CAP + 1).subquery()
+    n = session.scalar(select(func.count()).select_from(sub)) or 0
+    ordered = q.order_by(Case.state_entered_at.desc(), Case.id.desc()).limit(per_page + 1).offset((page - 1) * per_page)
+    ids = list(session.scalars(ordered))
+    loaded = _load(session, registry, ids[:per_page])
+    items = tuple(loaded[i] for i in ids[:per_page] if i in loaded)
+    has_next = len(ids) > per_page and page < MAX_PAGE
+    return ResultPage(items, page, per_page, min(n, COUNT_CAP), n > COUNT_CAP, has_next)
+
+
+def get_result(session: Session, registry: DefinitionRegistry, reference: str) -> PublicResult | None:
+    """One published result by its reference; None for an unknown or unpublished case (the same answer)."""
+    ref = (reference or "").strip().upper()[:30]
+    case_id = session.scalar(_published().where(Case.reference == ref))
+    return _load(session, registry, [case_id]).get(case_id) if case_id else None
+
+
+def feed_results(session: Session, registry: DefinitionRegistry, limit: int = FEED_SIZE) -> tuple[PublicResult, ...]:
+    """The most recently published or corrected results, for the Atom feed."""
+    ids = list(session.scalars(_published().order_by(Case.updated_at.desc(), Case.id.desc()).limit(min(limit, FEED_SIZE))))
+    loaded = _load(session, registry, ids)
+    return tuple(loaded[i] for i in ids if i in loaded)
+
+
+def years(session: Session) -> list[int]:
+    """Years that have published results, newest first (for the filter); from the oldest and newest only."""
+    bounds = session.execute(select(func.min(Case.state_entered_at), func.max(Case.state_entered_at))
+                             .where(Case.workflow_name == WORKFLOW, Case.state == PUBLISHED)).one()  # fmt: skip
+    if bounds[0] is None:
+        return []
+    first, last = (b.astimezone(LOCAL_TZ).year for b in bounds)
+    return list(range(last, first - 1, -1))
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """What the register's content depends on: an ETag seed and the Last-Modified time."""
+
+    etag_seed: str
+    last_modified: datetime | None
+
+
+def freshness(session: Session, registry: DefinitionRegistry, extra: str = "") -> Freshness:
+    """Changes with every publication and correction (each bumps the case's updated_at), and with the definitions."""
+    count, last, versions = session.execute(
+        select(func.count(), func.max(Case.updated_at), func.sum(Case.version)).where(
+            and_(Case.workflow_name == WORKFLOW, Case.state == PUBLISHED)
+        )
+    ).one()
+    units = session.execute(select(func.count(), func.max(Unit.id))).one()
+    checksums = ",".join(d.checksum for d in registry.all() if d.name == WORKFLOW)
+    seed = f"{count}|{last.isoformat() if last else ''}|{versions}|{units}|{checksums}|{extra}"
+    return Freshness(hashlib.sha256(seed.encode()).hexdigest()[:32], last)
+
+
+@dataclass(frozen=True)
+class _PendingEvent:
+    """A transition not yet fired, shaped like a CaseEvent, for the preview."""
+
+    seq: int
+    trigger: str
+    from_state: str | None
+    at: datetime
+    actor_unit_id: int | None
+    data: dict[str, Any]
+
+
+def preview(
+    session: Session, registry: DefinitionRegistry, case_id: int, trigger: str, data: dict[str, Any],
+    at: datetime, actor_unit_id: int | None,
+) -> PublicResult | None:  # fmt: skip
+    """What the register would show if `trigger` were fired now with `data` (already validated).
+
+    The same projection as the register itself, over the case's real events plus the pending one,
+    so the publisher previews exactly what the public will see. Nothing is written. The caller
+    has already checked that the actor may see the case and fire the trigger.
+    """
+    case = session.get(Case, case_id)
+    if case is None or case.workflow_name != WORKFLOW or trigger not in (PUBLISH, CORRECT):
+        return None
+    defn = registry.get(case.workflow_name, case.workflow_version)
+    events: list[EventLike] = list(
+        session.scalars(
+            select(CaseEvent).where(CaseEvent.case_id == case_id, CaseEvent.trigger.in_(PUBLIC_TRIGGERS)).order_by(CaseEvent.seq)
+        )
+    )
+    events.append(_PendingEvent(case.event_count + 1, trigger, case.state, at, actor_unit_id, data))
+    prints = [Fingerprint(sha, ctype, size) for sha, ctype, size in session.execute(
+        select(Attachment.sha256, Attachment.content_type, Attachment.size).where(Attachment.case_id == case_id)
+        .order_by(Attachment.id))]  # fmt: skip
+    return project(defn, case.reference, events, unit_names=unit_names(session), masker=masker_for(session), evidence=prints)

@@ -1,0 +1,283 @@
+"""Queries: what an actor may see and act on, filtered, sorted and paginated in the database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from engine.cases import policy
+from engine.cases.registry import DefinitionRegistry
+from engine.errors import NotFound
+from engine.org.actors import Actor
+from engine.read import projection, search
+from engine.store.models import Attachment, Case, CaseEvent, OutboxMessage, Unit
+from workflows.definition import Definition, TransitionSpec
+
+MAX_PER_PAGE = 100
+
+
+@dataclass(frozen=True)
+class WorklistFilter:
+    state: str | None = None
+    kind: str | None = None
+    unit_id: int | None = None
+    severity: str | None = None
+    overdue_only: bool = False
+    search: str | None = None
+    workflow: str | None = None
+    open_only: bool = True
+    closed_only: bool = False
+    handling_unit_id: int | None = None  # the unit that handled (or handles) it: the dashboard's "by handling unit"
+    involving_unit_id: int | None = None  # holds it or handled it: the dashboard's one-unit scope
+    escalated_only: bool = False
+    created_from: datetime | None = None  # [from, to) in UTC: the dashboard's period of receipt
+    created_to: datetime | None = None
+
+
+COUNT_CAP = 1000  # counting stops here: "more than 1000" is all a person needs, and it keeps the count cheap
+
+
+@dataclass
+class Page:
+    """One page of cases. `total` is exact up to COUNT_CAP; beyond it `capped` is set and total == COUNT_CAP."""
+
+    items: list[Case]
+    total: int
+    page: int
+    per_page: int
+    capped: bool = False
+    has_next: bool = False
+
+    @property
+    def pages(self) -> int:
+        known = max(1, -(-self.total // self.per_page))
+        return max(known, self.page + 1) if self.has_next else max(known, self.page)
+
+
+def _apply_filter(q: Any, f: WorklistFilter, now: datetime, session: Session, newest_first: bool = False) -> Any:
+    """The filter's conditions; with `newest_first` the search (if any) is left to the caller (search.newest_first)."""
+    if f.open_only:
+        q = q.where(Case.closed.is_(False))
+    if f.closed_only:
+        q = q.where(Case.closed.is_(True))
+    if f.workflow:
+        q = q.where(Case.workflow_name == f.workflow)
+    if f.state:
+        q = q.where(Case.state == f.state)
+    if f.kind:
+        q = q.where(Case.kind == f.kind)
+    if f.unit_id:
+        q = q.where(Case.assigned_unit_id == f.unit_id)
+    if f.severity:
+        q = q.where(Case.severity == f.severity)
+    if f.overdue_only:
+        q = q.where(Case.deadline_at < now, Case.closed.is_(False))
+    if f.handling_unit_id:
+        q = q.where(Case.handling_unit_id == f.handling_unit_id)
+    if f.involving_unit_id:
+        q = q.where(or_(Case.assigned_unit_id == f.involving_unit_id, Case.handling_unit_id == f.involving_unit_id))
+    if f.escalated_only:
+        q = q.where(Case.escalation_level > 0, Case.closed.is_(False))
+    if f.created_from:
+        q = q.where(Case.created_at >= f.created_from)
+    if f.created_to:
+        q = q.where(Case.created_at < f.created_to)
+    if f.search and not newest_first:
+        found = search.search_clause(session, f.search)
+        if found is not None:
+            q = q.where(found)
+    return q
+
+
+def _capped_count(session: Session, q: Any, cap: int = COUNT_CAP) -> tuple[int, bool]:
+    """count(*) that stops after `cap` rows: exact for small lists, cheap for huge ones (no full scan)."""
+    sub = q.order_by(None).with_only_columns(Case.id).limit(cap + 1).subquery()
+    n = session.scalar(select(func.count()).select_from(sub)) or 0
+    return min(n, cap), n > cap
+
+
+def _paginate(session: Session, q: Any, page: int, per_page: int) -> Page:
+    per_page = max(1, min(per_page, MAX_PER_PAGE))
+    page = max(1, min(page, 100_000))
+    total, capped = _capped_count(session, q)
+    rows = list(session.scalars(q.limit(per_page + 1).offset((page - 1) * per_page)))
+    return Page(rows[:per_page], total, page, per_page, capped, len(rows) > per_page)
+
+
+def _paginate_by_deadline(session: Session, q: Any, page: int, per_page: int) -> Page:
+    """Most urgent first, cases without a deadline last, as two index-ordered queries.
+
+    One `ORDER BY deadline_at IS NULL, deadline_at` cannot use the (closed, deadline_at) index
+    and sorts every matching row (220 ms for 45,000 matching cases of 100,000 on SQLite); walking
+    the index in deadline order stops after one page (under 1 ms). The rows without a deadline
+    (rare for open cases) follow, ordered by id.
+    """
+    per_page = max(1, min(per_page, MAX_PER_PAGE))
+    page = max(1, min(page, 100_000))
+    offset = (page - 1) * per_page
+    total, capped = _capped_count(session, q)
+    dated = q.where(Case.deadline_at.is_not(None)).order_by(Case.deadline_at, Case.id)
+    rows = list(session.scalars(dated.limit(per_page + 1).offset(offset)))
+    if len(rows) <= per_page:  # the dated cases end on this page: continue with the undated ones
+        n_dated, _ = _capped_count(session, q.where(Case.deadline_at.is_not(None)), offset + per_page + 1)
+        undated = q.where(Case.deadline_at.is_(None)).order_by(Case.id)
+        need = per_page + 1 - len(rows)
+        rows += list(session.scalars(undated.limit(need).offset(max(0, offset - n_dated))))
+    return Page(rows[:per_page], total, page, per_page, capped, len(rows) > per_page)
+
+
+def worklist(
+    session: Session,
+    registry: DefinitionRegistry,
+    actor: Actor,
+    now: datetime,
+    f: WorklistFilter = WorklistFilter(),
+    page: int = 1,
+    per_page: int = 25,
+    responsible: bool | None = None,
+) -> Page:
+    """Cases the actor may act on now, most urgent first (no deadline last).
+
+    `responsible=True`: only those waiting on the actor's role and unit ("my work"); `False`: those
+    the actor may act on while another unit or role holds them (policy.actionable_clause).
+    """
+    definitions = registry.all()
+    # Actionable AND visible: a transition open to a role anywhere (`scope = "any"`) never lists a case
+    # the definition hides from that person.
+    q = select(Case).where(policy.actionable_clause(definitions, actor, responsible=responsible),
+                           policy.visible_clause(definitions, actor))
+    q = _apply_filter(q, f, now, session)
+    return _paginate_by_deadline(session, q, page, per_page)
+
+
+def visible_cases(
+    session: Session,
+    registry: DefinitionRegistry,
+    actor: Actor,
+    now: datetime,
+    f: WorklistFilter = WorklistFilter(open_only=False),
+    page: int = 1,
+    per_page: int = 25,
+) -> Page:
+    """Every case the actor may see, in every state (the search, and the reporter's "my unit's reports"), newest first."""
+    q = select(Case).where(policy.visible_clause(registry.all(), actor))
+    q = _apply_filter(q, f, now, session, newest_first=True)
+    q = search.newest_first(session, q, f.search or "")  # newest first: ids are given in filing order
+    return _paginate(session, q, page, per_page)
+
+
+@dataclass
+class EventView:
+    seq: int
+    trigger: str
+    from_state: str | None
+    to_state: str
+    at: datetime
+    actor_name: str
+    actor_unit_name: str
+    data: dict[str, Any]
+
+
+@dataclass
+class CaseView:
+    case: Case
+    definition: Definition
+    events: list[EventView]
+    attachments: list[Attachment]
+    allowed: list[TransitionSpec]
+    reporter_visible: bool
+    reporter_name: str | None
+    filing_unit_name: str
+    filing_unit_type: str
+    assigned_unit_name: str | None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def load_visible_case(
+    session: Session, registry: DefinitionRegistry, actor: Actor, case_id: int | None = None, reference: str | None = None
+) -> tuple[Case, Definition]:
+    q = select(Case)
+    q = q.where(Case.id == case_id) if case_id is not None else q.where(Case.reference == (reference or "").upper())
+    case = session.scalar(q)
+    if case is None:
+        raise NotFound("Case not found.", "Không tìm thấy vụ việc.")
+    defn = registry.get(case.workflow_name, case.workflow_version)
+    policy.ensure_visible(defn, case, actor)
+    return case, defn
+
+
+def case_view(
+    session: Session, registry: DefinitionRegistry, actor: Actor, case_id: int | None = None, reference: str | None = None
+) -> CaseView:
+    """One case as this actor may see it, through the projection: a confidential filer appears only as
+    their unit's type, in the header and in every event of the timeline."""
+    case, defn = load_visible_case(session, registry, actor, case_id, reference)
+    directory = projection.Directory.load(session)
+    events = list(session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.seq)))
+    directory.need_people(session, [e.actor_id for e in events] + [case.reporter_id])
+    who = projection.case_filer(defn, case, actor, directory, actor.language)
+    views = []
+    for e in events:
+        actor_name, unit_name = projection.event_author(case, who, directory, e.actor_id, e.actor_unit_id, actor.language)
+        views.append(EventView(e.seq, e.trigger, e.from_state, e.to_state, e.at, actor_name, unit_name, e.data))
+    attachments = list(session.scalars(select(Attachment).where(Attachment.case_id == case.id).order_by(Attachment.id)))
+    return CaseView(
+        case=case,
+        definition=defn,
+        events=views,
+        attachments=attachments,
+        allowed=policy.allowed_transitions(defn, case, actor),
+        reporter_visible=who.known,
+        reporter_name=who.reporter_name,
+        filing_unit_name=who.unit_name,
+        filing_unit_type=who.unit_type,
+        assigned_unit_name=directory.unit_name(case.assigned_unit_id) or None,
+    )
+
+
+def counts_by_state(session: Session, registry: DefinitionRegistry, actor: Actor) -> dict[tuple[str, str], int]:
+    q = (
+        select(Case.workflow_name, Case.state, func.count())
+        .where(policy.visible_clause(registry.all(), actor))
+        .group_by(Case.workflow_name, Case.state)
+    )
+    return {(w, s): n for w, s, n in session.execute(q)}
+
+
+@dataclass(frozen=True)
+class LostCase:
+    """A case taken from a unit by a reassignment: what the unit may still be told about it."""
+
+    reference: str
+    workflow_name: str
+    workflow_version: int
+    to_unit_name: str | None
+    at: datetime
+
+
+def lost_by_unit(session: Session, case_id: int, unit_id: int | None) -> LostCase | None:
+    """The latest move of a case away from `unit_id`, as the notice to that unit recorded it, or None.
+
+    A person whose unit lost a case no longer sees it (visibility follows the holder); this says
+    what happened instead of a bare "not found", and nothing more than the unit was told.
+    """
+    if unit_id is None:
+        return None
+    rows = session.scalars(select(OutboxMessage).where(
+        OutboxMessage.case_id == case_id, OutboxMessage.recipient_unit_id == unit_id,
+        OutboxMessage.topic.like("transition.%"),
+    ).order_by(OutboxMessage.id.desc()).limit(20))  # fmt: skip
+    for row in rows:
+        payload = row.payload or {}
+        if payload.get("from_unit_id") == unit_id and payload.get("to_unit_id") != unit_id:
+            case = session.get(Case, case_id)
+            if case is None:
+                return None
+            to_unit = session.get(Unit, payload["to_unit_id"]) if payload.get("to_unit_id") else None
+            return LostCase(case.reference, case.workflow_name, case.workflow_version,
+                            to_unit.name if to_unit else None, row.created_at)  # fmt: skip
+    return None

@@ -1,0 +1,1 @@
+"""Tables and the database: SQLAlchemy models, engine setup, migrations' entry point, backups."""

@@ -1,0 +1,1 @@
+"""The clock, Vietnam's working-day calendar, deadlines, the limitation period and reporting periods."""
