@@ -205,17 +205,17 @@ def check_attachments(session: Session, case: Case, events: list[CaseEvent]) -> 
     for _id, seq, filename, sha, _size, content in rows:
         actual = hashlib.sha256(content or b"").hexdigest()
         entries = recorded.get(seq, [])
-        entry = next((e for e in entries if e.get("filename") == filename), None)
-        if entry is not None:
-            entries.remove(entry)
+        match: dict[str, Any] | None = next((e for e in entries if e.get("filename") == filename), None)
+        if match is not None:
+            entries.remove(match)
         what = None
         if actual != sha:
             what = f"its bytes hash to {actual[:12]}…, not the recorded SHA-256 {sha[:12]}… (the file was changed)"
-        elif entry is None:
+        elif match is None:
             what = "it is not among the evidence the event recorded (it was added or replaced)"
-        elif entry.get("sha256") != actual:
+        elif match.get("sha256") != actual:
             what = (f"its bytes and recorded hash {actual[:12]}… differ from the SHA-256 its event recorded "
-                    f"{str(entry.get('sha256'))[:12]}… (it was replaced)")  # fmt: skip
+                    f"{str(match.get('sha256'))[:12]}… (it was replaced)")  # fmt: skip
         if what:
             out.append(ChainProblem(case.id, case.reference, seq, f"attachment '{filename}': {what}"))
     for seq, entries in sorted(recorded.items()):

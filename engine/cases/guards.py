@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 from engine.errors import InvalidData
-from engine.store.models import Case
+from engine.store.models import CaseRow
 from engine.time.limitation import expires_on, imposes_sanction
 from workflows.definition import Definition
 
@@ -16,7 +16,7 @@ from workflows.definition import Definition
 @dataclass(frozen=True)
 class GuardContext:
     defn: Definition
-    case: Case
+    case: CaseRow
     data: dict[str, Any]
     actor_unit_type: str | None
     today: date

@@ -18,13 +18,13 @@ from engine.cases.routing import try_resolve, unresolvable
 from engine.org.actors import Actor
 from engine.org.chart import OrgChart
 from engine.store.db import add_row
-from engine.store.models import Case, CaseEvent
+from engine.store.models import CaseEvent, CaseRow
 from workflows.definition import Definition, Recipient
 
 
 def append_event(
     session: Session,
-    case: Case,
+    case: CaseRow,
     trigger: str,
     from_state: str | None,
     to_state: str,
@@ -50,7 +50,7 @@ def append_event(
 def notify(
     session: Session,
     defn: Definition,
-    case: Case,
+    case: CaseRow,
     recipients: Iterable[Recipient],
     topic: str,
     event_seq: int,

@@ -9,6 +9,7 @@ holds strong references, and binding to ORM objects overwrites attributes (LIBRA
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
 from transitions import Machine, MachineError
 
@@ -31,7 +32,7 @@ class _DiagramModel:
     """GraphMachine binds helpers onto its model, so diagrams get a plain throwaway object."""
 
 
-def _machine_spec(defn: Definition) -> tuple[list[str], list[dict[str, object]]]:
+def _machine_spec(defn: Definition) -> tuple[list[str], list[dict[str, Any]]]:
     states = [CREATE_STATE, *defn.states]
     transitions = [
         {"trigger": t.trigger, "source": list(t.sources) or [CREATE_STATE], "dest": t.dest}

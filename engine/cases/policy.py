@@ -12,11 +12,11 @@ from sqlalchemy import ColumnElement, and_, false, or_, true
 
 from engine.errors import NotFound, NotPermitted
 from engine.org.actors import Actor
-from engine.store.models import Case
+from engine.store.models import Case, CaseRow
 from workflows.definition import Definition, TransitionSpec
 
 
-def in_scope(scope: str, case: Case, actor: Actor) -> bool:
+def in_scope(scope: str, case: CaseRow, actor: Actor) -> bool:
     if scope == "any":
         return True
     if scope == "own_report":
@@ -57,7 +57,7 @@ def _rules(defn: Definition, actor: Actor) -> list[dict[str, Any]]:
     return [rule for role in sorted(actor.roles & defn.visibility.keys()) for rule in defn.visibility[role]]
 
 
-def can_see(defn: Definition, case: Case, actor: Actor) -> bool:
+def can_see(defn: Definition, case: CaseRow, actor: Actor) -> bool:
     if actor.is_system:
         return True
     for rule in _rules(defn, actor):
@@ -67,13 +67,13 @@ def can_see(defn: Definition, case: Case, actor: Actor) -> bool:
     return False
 
 
-def ensure_visible(defn: Definition, case: Case, actor: Actor) -> None:
+def ensure_visible(defn: Definition, case: CaseRow, actor: Actor) -> None:
     """A case the actor may not see is reported as not found, so its existence does not leak."""
     if not can_see(defn, case, actor):
         raise NotFound("Case not found.", "Không tìm thấy vụ việc.")
 
 
-def may_fire(t: TransitionSpec, case: Case | None, actor: Actor) -> bool:
+def may_fire(t: TransitionSpec, case: CaseRow | None, actor: Actor) -> bool:
     if actor.is_system:
         return False  # the system only fires timers, never a person's transition
     if not (actor.roles & set(t.roles)):
@@ -85,7 +85,7 @@ def may_fire(t: TransitionSpec, case: Case | None, actor: Actor) -> bool:
     return in_scope(t.scope, case, actor)
 
 
-def ensure_may_fire(t: TransitionSpec, case: Case | None, actor: Actor) -> None:
+def ensure_may_fire(t: TransitionSpec, case: CaseRow | None, actor: Actor) -> None:
     if not may_fire(t, case, actor):
         raise NotPermitted(
             f"You may not '{t.label_en}' on this case.",
@@ -93,14 +93,14 @@ def ensure_may_fire(t: TransitionSpec, case: Case | None, actor: Actor) -> None:
         )
 
 
-def allowed_transitions(defn: Definition, case: Case, actor: Actor) -> list[TransitionSpec]:
+def allowed_transitions(defn: Definition, case: CaseRow, actor: Actor) -> list[TransitionSpec]:
     """What this actor may fire on this case now: the buttons to show."""
     if case.workflow_name != defn.name:
         return []
     return [t for t in defn.transitions_from(case.state) if may_fire(t, case, actor)]
 
 
-def may_extend(defn: Definition, case: Case, actor: Actor) -> bool:
+def may_extend(defn: Definition, case: CaseRow, actor: Actor) -> bool:
     """Whether the actor may give this case's running stage more time (the definition's [extension])."""
     ext = defn.extension
     if ext is None or actor.is_system or not (actor.roles & set(ext.roles)) or not in_scope(ext.scope, case, actor):
@@ -108,7 +108,7 @@ def may_extend(defn: Definition, case: Case, actor: Actor) -> bool:
     return not case.closed and case.deadline_at is not None and case.deadline_info is not None
 
 
-def may_supersede_evidence(defn: Definition, case: Case, actor: Actor) -> bool:
+def may_supersede_evidence(defn: Definition, case: CaseRow, actor: Actor) -> bool:
     """Whether the actor may mark this case's evidence superseded: the intake roles, i.e. those who may fire
     a transition out of the state a report is filed into (the assessor, for press violations), in that
     transition's scope. Read from the definition, so a new workflow needs no code."""

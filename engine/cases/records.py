@@ -9,15 +9,15 @@ class's `version_id_col` does. The mapped `Case` remains for queries and the swe
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from engine.errors import StaleVersion
-from engine.store.models import Case
+from engine.store.models import Case, CaseRecord
 
-CASES = Case.__table__
+CASES = cast(Table, Case.__table__)
 _FIXED = {"id", "reference", "workflow_name", "workflow_version", "filing_unit_id", "reporter_id",
           "reporter_confidential", "created_at", "version"}  # fmt: skip
 _MUTABLE = [c.name for c in CASES.c if c.name not in _FIXED]
@@ -35,14 +35,6 @@ _CREATE = insert(CASES).values({c.name: bindparam(f"p_{c.name}", type_=c.type) f
 )
 
 
-class CaseRecord:
-    """The columns of one case row as attributes; `version` is the version it was read at."""
-
-    def __init__(self, values: dict[str, Any]) -> None:
-        self.__dict__.update(values)
-
-    id: int
-    version: int
 
 
 def load(session: Session, case_id: int) -> CaseRecord | None:

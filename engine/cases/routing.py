@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from engine.errors import NeedsConfirmation, Unresolvable
 from engine.org.chart import OrgChart, resolve_relation
-from engine.store.models import Case, Unit, User, UserRole
+from engine.store.models import CaseRow, Unit, User, UserRole
 from workflows.definition import Definition
 
 _BUILT_IN = {
@@ -35,7 +35,7 @@ def relation_label(defn: Definition, relation: str) -> tuple[str, str]:
     return str(spec.get("label_vi") or relation), str(spec.get("label_en") or relation)
 
 
-def try_resolve(defn: Definition, relation: str, case: Case, chart: Callable[[], OrgChart]) -> int | None:
+def try_resolve(defn: Definition, relation: str, case: CaseRow, chart: Callable[[], OrgChart]) -> int | None:
     """The active unit playing `relation` for this case, or None (no such unit, or it is disabled)."""
     unit_id = resolve_relation(defn, relation, case, chart)
     return unit_id if unit_id is not None and unit_id in chart().type else None
@@ -51,7 +51,7 @@ def unresolvable(defn: Definition, relation: str) -> Unresolvable:
     )
 
 
-def resolve_exactly(defn: Definition, relation: str, case: Case, chart: Callable[[], OrgChart]) -> int:
+def resolve_exactly(defn: Definition, relation: str, case: CaseRow, chart: Callable[[], OrgChart]) -> int:
     """The active unit playing `relation`, or Unresolvable (the command writes nothing)."""
     unit_id = try_resolve(defn, relation, case, chart)
     if unit_id is None:

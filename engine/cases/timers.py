@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol, cast
 
-from sqlalchemy import Update, bindparam, or_, select, update
+from sqlalchemy import Table, Update, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from engine.audit import log as audit_log
@@ -23,7 +23,7 @@ from engine.jobs.leases import FAILED
 from engine.org.actors import Actor
 from engine.org.chart import OrgChart
 from engine.store.db import add_row
-from engine.store.models import PENDING, Case, Timer
+from engine.store.models import PENDING, Case, CaseRow, Timer
 from engine.time.calendar import WorkingCalendar, end_of_local_day, start_of_local_day
 from engine.time.clock import LOCAL_TZ
 from engine.time.deadlines import TIMER_TRIGGER_PREFIX, remaining_working_days
@@ -47,6 +47,24 @@ class PlannedTimer:
     kind: str
     level: int | None
     due_at: datetime
+
+
+
+class TimerRow(Protocol):
+    """What firing reads of a timer: the mapped row, or the row the sweep's claiming UPDATE returned."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def case_id(self) -> int: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def level(self) -> int | None: ...
+    @property
+    def state(self) -> str | None: ...
+    @property
+    def due_at(self) -> datetime: ...
 
 
 def plan_stage_timers(info: dict[str, Any], deadline_at: datetime, calendar: WorkingCalendar) -> list[PlannedTimer]:
@@ -76,7 +94,7 @@ def plan_limitation_timers(defn: Definition, expiry: date) -> list[PlannedTimer]
 
 
 def _insert(
-    session: Session, case: Case, state: str | None, seq: int, planned: list[PlannedTimer], now: datetime,
+    session: Session, case: CaseRow, state: str | None, seq: int, planned: list[PlannedTimer], now: datetime,
     *, keep_due_now: bool = False,
 ) -> None:
     """Only timers still ahead: one already due when planned (a resumed late clock) fired before its pause."""
@@ -87,7 +105,7 @@ def _insert(
 
 
 def _cancel_statement(stage: bool, limitation: bool) -> Update:
-    t = Timer.__table__
+    t = cast(Table, Timer.__table__)
     conds = ([t.c.state.is_not(None)] if stage else []) + ([t.c.state.is_(None)] if limitation else [])
     return (
         update(t)
@@ -110,7 +128,7 @@ def cancel_pending(session: Session, case_id: int, now: datetime, *, stage: bool
     session.connection().execute(_CANCEL[(stage, limitation)], {"p_case_id": case_id, "p_now": now})
 
 
-def schedule_stage(session: Session, case: Case, seq: int, now: datetime, calendar: WorkingCalendar) -> None:
+def schedule_stage(session: Session, case: CaseRow, seq: int, now: datetime, calendar: WorkingCalendar) -> None:
     if case.deadline_at is not None and case.deadline_info is not None and not case.closed:
         _insert(session, case, case.state, seq, plan_stage_timers(case.deadline_info, case.deadline_at, calendar), now)
 
@@ -118,7 +136,7 @@ def schedule_stage(session: Session, case: Case, seq: int, now: datetime, calend
 def sync_on_transition(
     session: Session,
     defn: Definition,
-    case: Case,
+    case: CaseRow,
     *,
     from_state: str | None,
     restarted: bool,
@@ -154,7 +172,7 @@ def sync_on_transition(
         _insert(session, case, None, seq, planned, now, keep_due_now=True)
 
 
-def _recipients(defn: Definition, case: Case, timer: Timer) -> tuple[Recipient, ...]:
+def _recipients(defn: Definition, case: CaseRow, timer: TimerRow) -> tuple[Recipient, ...]:
     if timer.kind == LIMITATION_WARNING:
         return defn.limitation.notify if defn.limitation else ()
     rules = defn.states[case.state].timers
@@ -165,7 +183,7 @@ def _recipients(defn: Definition, case: Case, timer: Timer) -> tuple[Recipient, 
     return next((e.notify for e in rules.escalation if e.level == timer.level), ())
 
 
-def still_applies(defn: Definition, case: Case, timer: Timer) -> bool:
+def still_applies(defn: Definition, case: CaseRow, timer: TimerRow) -> bool:
     """A defensive check at firing time; transitions cancel their timers, so this should always hold."""
     if case.closed:
         return False
@@ -178,8 +196,8 @@ def still_applies(defn: Definition, case: Case, timer: Timer) -> bool:
 def fire_timer(
     session: Session,
     defn: Definition,
-    case: Case,
-    timer: Timer,
+    case: CaseRow,
+    timer: TimerRow,
     now: datetime,
     calendar: WorkingCalendar,
     chart: Callable[[], OrgChart],

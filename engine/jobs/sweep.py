@@ -158,13 +158,13 @@ def fire_claimed(
         if missing:
             c = cases[missing[0]]
             raise NotFound(f"Workflow {c.workflow_name} version {c.workflow_version} is not loaded (case {c.reference}).")
-        taken = s.execute(
+        taken = list(s.execute(
             update(Timer)
             .where(Timer.id.in_(ids), Timer.claimed_by == owner, Timer.status == PENDING, Timer.case_id.in_(list(cases)))
             .values(status="fired", fired_at=now, lease_until=None)
             .returning(Timer.id, Timer.case_id, Timer.kind, Timer.level, Timer.state, Timer.due_at)
             .execution_options(synchronize_session=False)
-        ).all()
+        ))
         taken.sort(key=lambda r: (r.due_at, r.id))
         # Not taken: cancelled meanwhile, claim lost to a sweeper that outlived our lease, or the
         # case busy; `release` hands back only the last kind (still pending, still ours).

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.store.models import Case, Unit
+from engine.store.models import CaseRow, Unit
 from workflows.definition import Definition
 
 
@@ -57,7 +57,7 @@ class OrgChart:
             node = self.parent.get(node)
 
 
-def resolve_relation(defn: Definition, relation: str, case: Case, chart: Callable[[], OrgChart]) -> int | None:
+def resolve_relation(defn: Definition, relation: str, case: CaseRow, chart: Callable[[], OrgChart]) -> int | None:
     if relation == "filing_unit":
         return case.filing_unit_id
     if relation == "assigned_unit":

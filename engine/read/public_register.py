@@ -47,12 +47,20 @@ FEED_SIZE = 50
 
 
 class EventLike(Protocol):
-    seq: int
-    trigger: str
-    from_state: str | None
-    at: datetime
-    actor_unit_id: int | None
-    data: dict[str, Any]
+    """What the projection reads of an event: a stored CaseEvent or the preview's not-yet-fired one."""
+
+    @property
+    def seq(self) -> int: ...
+    @property
+    def trigger(self) -> str: ...
+    @property
+    def from_state(self) -> str | None: ...
+    @property
+    def at(self) -> datetime: ...
+    @property
+    def actor_unit_id(self) -> int | None: ...
+    @property
+    def data(self) -> dict[str, Any]: ...
 
 
 @dataclass(frozen=True)
@@ -218,7 +226,7 @@ class ResultPage:
         return max(known, self.page + 1) if self.has_next else max(known, self.page)
 
 
-def _published() -> Select[tuple[int]]:
+def _published() -> Select[int]:
     return select(Case.id).where(Case.workflow_name == WORKFLOW, Case.state == PUBLISHED)
 
 
@@ -243,7 +251,7 @@ def _measure_clause(session: Session, measure: str) -> Any:
     )
 
 
-def _filtered(session: Session, f: RegisterFilter) -> Select[tuple[int]]:
+def _filtered(session: Session, f: RegisterFilter) -> Select[int]:
     q = _published()
     if f.kind:
         q = q.where(Case.kind == f.kind)

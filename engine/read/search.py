@@ -111,7 +111,7 @@ def _render_sqlite_table_hints() -> None:
     def get_from_hint_text(self: SQLiteCompiler, table: Any, text: str | None) -> str | None:
         return text
 
-    SQLiteCompiler.get_from_hint_text = get_from_hint_text  # type: ignore[method-assign]
+    SQLiteCompiler.get_from_hint_text = get_from_hint_text  # type: ignore[method-assign,assignment]
 
 
 _render_sqlite_table_hints()

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Date, and_, case, cast, false, func, literal, or_, select, text, union_all
+from sqlalchemy import ColumnElement, Date, Select, and_, case, cast, false, func, literal, or_, select, text, union_all
 from sqlalchemy.orm import Session, aliased
 
 from engine.cases.policy import scope_clause
@@ -214,7 +214,7 @@ def compute(session: Session, registry: DefinitionRegistry, calendar: WorkingCal
     for state, kind, handling, filing, m, n in session.execute(union_all(*parts)):
         for target, key in ((fig.by_state, state), (fig.by_kind, kind), (fig.by_handling_unit, handling),
                             (fig.by_filing_unit, filing), (opened_m, m)):  # fmt: skip
-            target[key] = target.get(key, 0) + n  # type: ignore[index, attr-defined]
+            target[key] = target.get(key, 0) + n  # type: ignore[index, arg-type]
     fig.opened = sum(fig.by_state.values())
 
     # The period's events of the counted triggers, by trigger and month: one range of ix_case_events_trigger_at
@@ -223,16 +223,16 @@ def compute(session: Session, registry: DefinitionRegistry, calendar: WorkingCal
     closing = closing_triggers(registry, scope.workflow)
     counted = sorted({stages.assess, stages.dismiss, stages.handle, stages.publish, *closing})
     join_case = needs_case_join(registry, scope, counted)
-    parts = []
+    event_parts: list[Select[str, int, int]] = []
     for i, (m_lo, m_hi) in enumerate(month_edges(period)):
         part = select(CaseEvent.trigger, literal(i).label("m"), func.count().label("n")).where(
             CaseEvent.trigger.in_(counted), CaseEvent.at >= m_lo, CaseEvent.at < m_hi)
         if join_case:
             part = part.join(Case, Case.id == CaseEvent.case_id).where(in_scope)
-        parts.append(part.group_by(CaseEvent.trigger))
+        event_parts.append(part.group_by(CaseEvent.trigger))
     closed_m: dict[int, int] = {}
     per_trigger: dict[str, int] = {}
-    for trigger, m, n in session.execute(union_all(*parts)):
+    for trigger, m, n in session.execute(union_all(*event_parts)):
         per_trigger[trigger] = per_trigger.get(trigger, 0) + n
         if trigger in closing:
             closed_m[m] = closed_m.get(m, 0) + n

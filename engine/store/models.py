@@ -151,6 +151,49 @@ class Case(Base):
     assigned_unit: Mapped[Unit | None] = relationship(foreign_keys=[assigned_unit_id], lazy="raise")
 
 
+
+class CaseRecord:
+    """The columns of one case row as typed attributes; `version` is the version it was read at.
+
+    The annotations mirror the mapped `Case`'s columns (a test compares the two), so code that
+    takes `CaseRow` reads either the same way and mypy checks both.
+    """
+
+    id: int
+    reference: str
+    workflow_name: str
+    workflow_version: int
+    state: str
+    version: int
+    closed: bool
+    filing_unit_id: int
+    reporter_id: int | None
+    reporter_confidential: bool
+    assigned_unit_id: int | None
+    handling_unit_id: int | None
+    kind: str | None
+    severity: str | None
+    subject: str | None
+    search_text: str | None
+    facts: dict[str, Any]
+    state_entered_at: datetime
+    deadline_at: datetime | None
+    deadline_info: dict[str, Any] | None
+    escalation_level: int
+    limitation_expires_on: date | None
+    created_at: datetime
+    updated_at: datetime
+    event_count: int
+    last_event_hash: str
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.__dict__.update(values)
+
+
+# What the policy, guards, journal, timers and routing read a case through: the mapped row (queries,
+# the sweep) or the Core record (the commands' hot path), attribute for attribute the same.
+CaseRow = Case | CaseRecord
+
 class CaseEvent(Base):
     """Append-only history; each row hashes its content and the previous row's hash."""
 

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import Any
 
 from engine.read.wording import en_date, en_days, vi_date, vi_days
-from engine.store.models import Case
+from engine.store.models import CaseRow
 from engine.time.calendar import WorkingCalendar
 from engine.time.clock import LOCAL_TZ
 from engine.time.deadlines import remaining_working_days
@@ -132,7 +132,7 @@ def _implied_level(info: dict[str, Any], deadline: datetime, now: datetime, cale
     return level
 
 
-def deadline_status(case: Case, now: datetime, calendar: WorkingCalendar, defn: Definition | None = None) -> DeadlineStatus:
+def deadline_status(case: CaseRow, now: datetime, calendar: WorkingCalendar, defn: Definition | None = None) -> DeadlineStatus:
     """The badge for one case. Pass its definition to get the limitation warning from its numbers
     (its first warning, in the states it watches); without it, 90 days in any open state."""
     info = case.deadline_info or {}
