@@ -1,9 +1,9 @@
 """Writing outbox rows, and telling the administrators that something failed.
 
-`add_outbox_row` is the one place an outbox row is queued (every row of a table queued in one
-transaction must carry the same keys: see engine.store.db.add_row). `tell_admins` writes a row to
-everyone holding the admin role: every failure the system cannot resolve by itself (a timer given up on, a message that reached
-nobody, a case routed to a unit where nobody can act) ends here, so nothing fails silently. The
+`add_outbox_row` is the one place an outbox row is queued (inserted at commit with the other
+append-only rows: engine.store.db.add_row). `tell_admins` writes a row to everyone holding the
+admin role: every failure the system cannot resolve by itself (a timer given up on, a message that
+reached nobody, a case routed to a unit where nobody can act) ends here, so nothing fails silently. The
 row goes through the ordinary outbox, in the caller's transaction; its words, in Vietnamese and
 English, travel in the payload because no workflow definition names them.
 """
