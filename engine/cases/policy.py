@@ -6,6 +6,7 @@ them again before it writes, so a forged request changes nothing (invariant 7).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, false, or_, true
@@ -130,18 +131,72 @@ def visible_clause(definitions: list[Definition], actor: Actor) -> ColumnElement
     return or_(*parts) if parts else false()
 
 
-def actionable_clause(definitions: list[Definition], actor: Actor, *, responsible: bool | None = None) -> ColumnElement[bool]:
-    """Cases on which the actor may fire at least one transition now.
+# scope -> the scopes it implies: a case in the first is always in each of these.
+_IMPLIES = {
+    "any": {"any"},
+    "own_report": {"own_report", "any"},
+    "own_unit": {"own_unit", "any"},
+    "assigned_unit": {"assigned_unit", "handling_unit", "any"},
+    "competent_unit": {"competent_unit", "handling_unit", "any"},
+    "handling_unit": {"handling_unit", "any"},
+}
+
+
+@dataclass(frozen=True)
+class Branch:
+    """The cases of one workflow version in one state on which an actor may act: in one of `scopes`,
+    and in none of `excluded` (where another transition from the state makes the case their own work).
+
+    A worklist is the union of its branches, which never overlap (each is one state of one version),
+    so each can be read in deadline order from an index of its own and the pages merged.
+    """
+
+    workflow: str
+    version: int
+    state: str
+    scopes: tuple[str, ...]
+    excluded: tuple[str, ...] = ()
+
+    def scope_clause(self, actor: Actor) -> ColumnElement[bool]:
+        cond: ColumnElement[bool] = true() if "any" in self.scopes else or_(*(scope_clause(sc, actor) for sc in self.scopes))
+        if self.excluded:
+            cond = and_(cond, ~or_(*(scope_clause(sc, actor) for sc in self.excluded)))
+        return cond
+
+    def clause(self, actor: Actor) -> ColumnElement[bool]:
+        return and_(Case.workflow_name == self.workflow, Case.workflow_version == self.version, Case.state == self.state,
+                    self.scope_clause(actor))  # fmt: skip
+
+    def only_in(self, actor: Actor) -> str | None:
+        """The one column value the branch's scope pins, as "assigned_unit" when every case in it is held
+        by the actor's unit (a filter on another holding unit then finds nothing), else None."""
+        return "assigned_unit" if self.scopes == ("assigned_unit",) and actor.unit_id is not None else None
+
+
+def visible_in_state(defn: Definition, state: str, actor: Actor, implied_by: tuple[str, ...] = ()) -> ColumnElement[bool]:
+    """`visible_clause` for the cases of one definition version in one state; true() when the rules make
+    every case in `implied_by`'s scopes visible (an assigned unit's handler sees what the unit holds), so
+    the worklist's query names only the columns of the index it walks."""
+    rules = [r for r in _rules(defn, actor) if not r.get("states") or state in r["states"]]
+    scopes = {r["scope"] for r in rules}
+    if "any" in scopes or (implied_by and all(_IMPLIES.get(sc, set()) & scopes for sc in implied_by)):
+        return true()
+    return or_(*(scope_clause(sc, actor) for sc in sorted(scopes))) if scopes else false()
+
+
+def actionable_branches(definitions: list[Definition], actor: Actor, *, responsible: bool | None = None) -> list[Branch]:
+    """Cases on which the actor may fire at least one transition now, one Branch per workflow version and state.
 
     `responsible=True` keeps only the open cases waiting on the actor: a transition the actor may
     fire in the role the state names as `responsible` (any of the actor's roles, where the state
     names none). `False` gives the other open cases the actor may act on while they wait on someone
-    else (an assessor may reassign a case a handling unit holds). Both are built state by state,
-    so a list with nothing in it is a constant false, not a scan of every case.
+    else (an assessor may reassign a case a handling unit holds). `None`: every case the actor may
+    act on, finished ones included (a supervisor reopens a dismissed case). A list with nothing in
+    it has no branches, not a scan of every case.
     """
-    parts: list[ColumnElement[bool]] = []
-    mine: dict[tuple[str, int, str], list[ColumnElement[bool]]] = {}
-    others: dict[tuple[str, int, str], list[ColumnElement[bool]]] = {}
+    anyone: dict[tuple[str, int, str], list[str]] = {}
+    mine: dict[tuple[str, int, str], list[str]] = {}
+    others: dict[tuple[str, int, str], list[str]] = {}
     for defn in definitions:
         for t in defn.transitions:
             roles = actor.roles & set(t.roles)
@@ -149,25 +204,32 @@ def actionable_clause(definitions: list[Definition], actor: Actor, *, responsibl
                 continue
             if t.unit_types and actor.unit_type not in t.unit_types:
                 continue
-            version = [Case.workflow_name == defn.name, Case.workflow_version == defn.version]
-            if responsible is None:
-                parts.append(and_(*version, Case.state.in_(t.sources), scope_clause(t.scope, actor)))
-                continue
             for state in t.sources:
+                key = (defn.name, defn.version, state)
+                anyone.setdefault(key, []).append(t.scope)
                 spec = defn.states[state]
                 if spec.terminal:
                     continue  # nobody's work: a closed case is reopened from the search, not the worklist
                 on_me = spec.responsible is None or spec.responsible in roles
-                (mine if on_me else others).setdefault((defn.name, defn.version, state), []).append(scope_clause(t.scope, actor))
+                (mine if on_me else others).setdefault(key, []).append(t.scope)
+
+    def uniq(scopes: list[str]) -> tuple[str, ...]:
+        return ("any",) if "any" in scopes else tuple(sorted(set(scopes)))
+
     if responsible is None:
-        return or_(*parts) if parts else false()
-
-    def per_state(key: tuple[str, int, str], scopes: list[ColumnElement[bool]]) -> ColumnElement[bool]:
-        name, version, state = key
-        return and_(Case.workflow_name == name, Case.workflow_version == version, Case.state == state, or_(*scopes))
-
+        return [Branch(*k, uniq(v)) for k, v in anyone.items()]
     if responsible:
-        chosen = [per_state(k, v) for k, v in mine.items()]
-    else:  # waiting on others, unless another transition from the same state makes it this actor's own work
-        chosen = [and_(per_state(k, v), ~or_(*mine[k])) if k in mine else per_state(k, v) for k, v in others.items()]
+        return [Branch(*k, uniq(v)) for k, v in mine.items()]
+    # waiting on others, unless another transition from the same state makes it this actor's own work
+    out = []
+    for k, v in others.items():
+        excluded = uniq(mine.get(k, []))
+        if excluded != ("any",):
+            out.append(Branch(*k, uniq(v), excluded))
+    return out
+
+
+def actionable_clause(definitions: list[Definition], actor: Actor, *, responsible: bool | None = None) -> ColumnElement[bool]:
+    """`actionable_branches` as one WHERE clause."""
+    chosen = [b.clause(actor) for b in actionable_branches(definitions, actor, responsible=responsible)]
     return or_(*chosen) if chosen else false()

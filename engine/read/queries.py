@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import heapq
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from itertools import islice
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -108,26 +110,38 @@ def _paginate(session: Session, q: Any, page: int, per_page: int) -> Page:
     return Page(rows[:per_page], total, page, per_page, capped, len(rows) > per_page)
 
 
-def _paginate_by_deadline(session: Session, q: Any, page: int, per_page: int) -> Page:
-    """Most urgent first, cases without a deadline last, as two index-ordered queries.
+def _merge_pages(session: Session, queries: list[Any], page: int, per_page: int) -> Page:
+    """One page, most urgent first and cases without a deadline last (by id), over disjoint queries.
 
-    One `ORDER BY deadline_at IS NULL, deadline_at` cannot use the (closed, deadline_at) index
-    and sorts every matching row (220 ms for 45,000 matching cases of 100,000 on SQLite); walking
-    the index in deadline order stops after one page (under 1 ms). The rows without a deadline
-    (rare for open cases) follow, ordered by id.
+    Each query is one branch of a worklist (one state of one workflow version, in the actor's scope)
+    and reads its own index in deadline order, stopping after the rows the page needs; the branches
+    are merged here. One query with an OR across branches either sorts every matching row or walks
+    the open cases of every unit (448 ms for a handler at a million cases on SQLite); a branch
+    walks only its own (under 1 ms). The count is capped the same way, branch by branch.
     """
     per_page = max(1, min(per_page, MAX_PER_PAGE))
     page = max(1, min(page, 100_000))
     offset = (page - 1) * per_page
-    total, capped = _capped_count(session, q)
-    dated = q.where(Case.deadline_at.is_not(None)).order_by(Case.deadline_at, Case.id)
-    rows = list(session.scalars(dated.limit(per_page + 1).offset(offset)))
-    if len(rows) <= per_page:  # the dated cases end on this page: continue with the undated ones
-        n_dated, _ = _capped_count(session, q.where(Case.deadline_at.is_not(None)), offset + per_page + 1)
-        undated = q.where(Case.deadline_at.is_(None)).order_by(Case.id)
-        need = per_page + 1 - len(rows)
-        rows += list(session.scalars(undated.limit(need).offset(max(0, offset - n_dated))))
-    return Page(rows[:per_page], total, page, per_page, capped, len(rows) > per_page)
+    need = offset + per_page + 1
+    counted = 0
+    for q in queries:
+        sub = q.order_by(None).with_only_columns(Case.id).limit(COUNT_CAP + 1 - counted).subquery()
+        counted += session.scalar(select(func.count()).select_from(sub)) or 0
+        if counted > COUNT_CAP:
+            break
+    dated = heapq.merge(*(session.execute(
+        q.with_only_columns(Case.deadline_at, Case.id).where(Case.deadline_at.is_not(None))
+        .order_by(Case.deadline_at, Case.id).limit(need)).all() for q in queries))  # fmt: skip
+    ids = [case_id for _, case_id in islice(dated, need)]
+    if len(ids) < need:  # every dated case is on this page or before it: continue with the undated ones
+        undated = heapq.merge(*(session.scalars(
+            q.with_only_columns(Case.id).where(Case.deadline_at.is_(None)).order_by(Case.id).limit(need - len(ids))).all()
+            for q in queries))  # fmt: skip
+        ids += islice(undated, need - len(ids))
+    ids = ids[offset:]
+    found = {c.id: c for c in session.scalars(select(Case).where(Case.id.in_(ids)))} if ids else {}
+    rows = [found[i] for i in ids if i in found]
+    return Page(rows[:per_page], min(counted, COUNT_CAP), page, per_page, counted > COUNT_CAP, len(rows) > per_page)
 
 
 def worklist(
@@ -143,15 +157,38 @@ def worklist(
     """Cases the actor may act on now, most urgent first (no deadline last).
 
     `responsible=True`: only those waiting on the actor's role and unit ("my work"); `False`: those
-    the actor may act on while another unit or role holds them (policy.actionable_clause).
+    the actor may act on while another unit or role holds them (policy.actionable_branches).
+
+    Read branch by branch (one workflow version and state each; `_merge_pages`), so each query names
+    one state and at most one scope column and walks the index made for it (ix_cases_state_deadline,
+    ix_cases_assigned_state_deadline, ix_cases_kind_state_deadline). A branch the filter rules out (another
+    state, another holding unit than the one the branch is held by) is not queried at all.
     """
-    definitions = registry.all()
-    # Actionable AND visible: a transition open to a role anywhere (`scope = "any"`) never lists a case
-    # the definition hides from that person.
-    q = select(Case).where(policy.actionable_clause(definitions, actor, responsible=responsible),
-                           policy.visible_clause(definitions, actor))
-    q = _apply_filter(q, f, now, session)
-    return _paginate_by_deadline(session, q, page, per_page)
+    definitions = {(d.name, d.version): d for d in registry.all()}
+    branches = policy.actionable_branches(list(definitions.values()), actor, responsible=responsible)
+    found = search.search_clause(session, f.search) if f.search else None
+    # Open or finished is the branch's state: the engine writes `closed` as the state's `terminal`.
+    plain = replace(f, search=None, open_only=False, closed_only=False, overdue_only=False, escalated_only=False)
+    queries = []
+    for b in branches:
+        defn = definitions[(b.workflow, b.version)]
+        terminal = defn.states[b.state].terminal
+        if (f.state and f.state != b.state) or (f.workflow and f.workflow != b.workflow):
+            continue
+        if (terminal and (f.open_only or f.overdue_only or f.escalated_only)) or (f.closed_only and not terminal):
+            continue
+        if f.unit_id and b.only_in(actor) == "assigned_unit" and f.unit_id != actor.unit_id:
+            continue
+        # Actionable AND visible: a transition open to a role anywhere (`scope = "any"`) never lists a
+        # case the definition hides from that person.
+        visible = policy.visible_in_state(defn, b.state, actor, b.scopes)
+        q = _apply_filter(select(Case).where(b.clause(actor), visible), plain, now, session)
+        if f.overdue_only:
+            q = q.where(Case.deadline_at < now)
+        if f.escalated_only:
+            q = q.where(Case.escalation_level > 0)
+        queries.append(q if found is None else q.where(found))
+    return _merge_pages(session, queries, page, per_page)
 
 
 def visible_cases(

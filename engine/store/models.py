@@ -104,11 +104,23 @@ class ReferenceCounter(Base):
     last: Mapped[int] = mapped_column(Integer, default=0)
 
 
+# The columns after a worklist filter's own in its index: the branch (state, version), then the order.
+_BRANCH = ("state", "workflow_name", "workflow_version", "deadline_at")
+
+
 class Case(Base):
     __tablename__ = "cases"
     __table_args__ = (
         Index("ix_cases_open_deadline", "closed", "deadline_at"),
-        Index("ix_cases_assigned_state", "assigned_unit_id", "state"),
+        # What a worklist branch (engine.read.queries.worklist) reads, in deadline order so a page stops
+        # after its rows, and with the branch's workflow version so its capped count reads the index
+        # alone: a state of a version (roles acting on any case; also the counts by state, on its
+        # first three columns), what a unit holds in a state (a unit's own work; the holding-unit
+        # filter), a kind in a state (the kind filter), a severity in a state (the severity filter).
+        Index("ix_cases_workflow_state_deadline", "workflow_name", "workflow_version", "state", "deadline_at"),
+        Index("ix_cases_assigned_state_deadline", "assigned_unit_id", *_BRANCH),
+        Index("ix_cases_kind_state_deadline", "kind", *_BRANCH),
+        Index("ix_cases_severity_state_deadline", "severity", *_BRANCH),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -125,7 +137,7 @@ class Case(Base):
     assigned_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
     handling_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
 
-    kind: Mapped[str | None] = mapped_column(String(60), index=True)
+    kind: Mapped[str | None] = mapped_column(String(60))
     severity: Mapped[str | None] = mapped_column(String(20))
     subject: Mapped[str | None] = mapped_column(String(300))
     # Reference and subject folded (lower case, no diacritics) for search, written by the engine (engine/read/search.py).

@@ -41,8 +41,8 @@ class WorkingDayIndexMeta(Base):
     built_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
-# Counts by state per workflow version (the dashboard and the web overview group by these columns).
-CASES_WORKFLOW_STATE = Index("ix_cases_workflow_state", Case.workflow_name, Case.workflow_version, Case.state)
+# Counts by state per workflow version (the dashboard and the web overview) read the first three
+# columns of Case's ix_cases_workflow_state_deadline.
 # "Which cases were assessed / handled / published / closed in this period": a range over the
 # events of a few triggers, instead of a scan of the whole history; it carries case_id and seq so
 # the counts and the stage lookups read the index alone (4x faster on a million cases than (trigger, at)).
