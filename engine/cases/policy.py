@@ -167,10 +167,10 @@ class Branch:
         return and_(Case.workflow_name == self.workflow, Case.workflow_version == self.version, Case.state == self.state,
                     self.scope_clause(actor))  # fmt: skip
 
-    def only_in(self, actor: Actor) -> str | None:
-        """The one column value the branch's scope pins, as "assigned_unit" when every case in it is held
-        by the actor's unit (a filter on another holding unit then finds nothing), else None."""
-        return "assigned_unit" if self.scopes == ("assigned_unit",) and actor.unit_id is not None else None
+    @property
+    def held_by_own_unit(self) -> bool:
+        """Whether every case in the branch is held by the actor's unit (a filter on another holding unit then finds nothing)."""
+        return self.scopes == ("assigned_unit",)
 
 
 def visible_in_state(defn: Definition, state: str, actor: Actor, implied_by: tuple[str, ...] = ()) -> ColumnElement[bool]:
@@ -228,8 +228,3 @@ def actionable_branches(definitions: list[Definition], actor: Actor, *, responsi
             out.append(Branch(*k, uniq(v), excluded))
     return out
 
-
-def actionable_clause(definitions: list[Definition], actor: Actor, *, responsible: bool | None = None) -> ColumnElement[bool]:
-    """`actionable_branches` as one WHERE clause."""
-    chosen = [b.clause(actor) for b in actionable_branches(definitions, actor, responsible=responsible)]
-    return or_(*chosen) if chosen else false()

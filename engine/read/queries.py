@@ -177,7 +177,7 @@ def worklist(
             continue
         if (terminal and (f.open_only or f.overdue_only or f.escalated_only)) or (f.closed_only and not terminal):
             continue
-        if f.unit_id and b.only_in(actor) == "assigned_unit" and f.unit_id != actor.unit_id:
+        if f.unit_id and b.held_by_own_unit and f.unit_id != actor.unit_id:
             continue
         # Actionable AND visible: a transition open to a role anywhere (`scope = "any"`) never lists a
         # case the definition hides from that person.
