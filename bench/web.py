@@ -264,7 +264,7 @@ class Client:
     """One keep-alive HTTP/1.1 connection with the session cookie, like one browser tab."""
 
     def __init__(self, port: int) -> None:
-        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
         self.cookies: dict[str, str] = {}
 
     def request(self, method: str, path: str, body: dict[str, str] | None = None) -> tuple[int, str]:

@@ -9,7 +9,8 @@ version, for any case, for what one unit holds, for one kind or one severity. Th
 matched some of those equalities but not the deadline order are replaced by the same columns
 followed by the branch's state, version and `deadline_at` (their other users, counts by state, the
 holding unit's cases and kinds, keep their prefix); the severity filter gains one. A page then
-stops after its rows, and a capped count reads the index alone.
+stops after its rows; each index ends with the other filters' columns, so a filtered branch is
+read and counted from the index alone, without reading the rows it skips.
 """
 from __future__ import annotations
 
@@ -22,10 +23,11 @@ depends_on = None
 
 BRANCH = ["state", "workflow_name", "workflow_version", "deadline_at"]
 NEW = [
-    ("ix_cases_workflow_state_deadline", ["workflow_name", "workflow_version", "state", "deadline_at"]),
-    ("ix_cases_assigned_state_deadline", ["assigned_unit_id", *BRANCH]),
-    ("ix_cases_kind_state_deadline", ["kind", *BRANCH]),
-    ("ix_cases_severity_state_deadline", ["severity", *BRANCH]),
+    ("ix_cases_workflow_state_deadline", ["workflow_name", "workflow_version", "state", "deadline_at", "kind", "severity",
+                                          "assigned_unit_id"]),
+    ("ix_cases_assigned_state_deadline", ["assigned_unit_id", *BRANCH, "kind", "severity"]),
+    ("ix_cases_kind_state_deadline", ["kind", *BRANCH, "severity", "assigned_unit_id"]),
+    ("ix_cases_severity_state_deadline", ["severity", *BRANCH, "kind", "assigned_unit_id"]),
 ]
 OLD = [
     ("ix_cases_workflow_state", ["workflow_name", "workflow_version", "state"]),
