@@ -133,7 +133,10 @@ def _merge_pages(session: Session, queries: list[Any], page: int, per_page: int)
         q.with_only_columns(Case.deadline_at, Case.id).where(Case.deadline_at.is_not(None))
         .order_by(Case.deadline_at, Case.id).limit(need)).all() for q in queries))  # fmt: skip
     ids = [case_id for _, case_id in islice(dated, need)]
-    if len(ids) < need:  # every dated case is on this page or before it: continue with the undated ones
+    # Every dated case is on this page or before it: continue with the undated ones, if the count says
+    # there are any (no state of today's definitions lacks a deadline; PostgreSQL would look for them
+    # along the primary key, through every case).
+    if len(ids) < need and (counted > COUNT_CAP or counted > len(ids)):
         undated = heapq.merge(*(session.scalars(
             q.with_only_columns(Case.id).where(Case.deadline_at.is_(None)).order_by(Case.id).limit(need - len(ids))).all()
             for q in queries))  # fmt: skip
