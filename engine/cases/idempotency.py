@@ -56,11 +56,15 @@ class BadRetryKey(InvalidData):
 
 
 class KeyReused(InvalidData):
-    """The key was already used for a different request (another body, path or method): nothing is done."""
+    """The key was already used for a different request (another body, path or method): nothing is done.
+
+    `first` is the Outcome of the request that used the key (the same person's), so a page can point to it.
+    """
 
     code = "idempotency_key_reused"
 
-    def __init__(self) -> None:
+    def __init__(self, first: Outcome | None = None) -> None:
+        self.first = first
         super().__init__({KEY_FIELD: (
             "Khóa chống gửi lặp này đã được dùng cho một yêu cầu có nội dung khác; không có gì được ghi. "
             "Hãy dùng một khóa mới cho yêu cầu mới.",
@@ -91,7 +95,7 @@ def user_scope(user_id: int) -> str:
     return f"user:{user_id}"
 
 
-def _valid_key(key: object) -> bool:
+def is_valid_key(key: object) -> bool:
     return (isinstance(key, str) and 1 <= len(key) <= MAX_KEY_LENGTH
             and all(" " <= ch <= "~" for ch in key))  # fmt: skip
 
@@ -105,7 +109,7 @@ class RetryKey:
     fingerprint: str
 
     def __post_init__(self) -> None:
-        if not _valid_key(self.key):
+        if not is_valid_key(self.key):
             raise BadRetryKey()
         if not self.scope or len(self.scope) > MAX_SCOPE_LENGTH:
             raise ValueError(f"a retry key's scope must be 1 to {MAX_SCOPE_LENGTH} characters, not {self.scope!r}")
@@ -151,9 +155,10 @@ def replayed(session: Session, retry: RetryKey) -> Outcome | None:
     row = session.execute(_FIRST.where(_KEYS.c.scope == retry.scope, _KEYS.c.key == retry.key)).first()
     if row is None:
         return None
+    first = Outcome(row.case_id, row.reference, row.state, row.version, row.event_seq)
     if row.fingerprint != retry.fingerprint:
-        raise KeyReused()
-    return Outcome(row.case_id, row.reference, row.state, row.version, row.event_seq)
+        raise KeyReused(first)
+    return first
 
 
 _REMEMBER = insert(_KEYS)
