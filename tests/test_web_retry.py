@@ -182,3 +182,16 @@ def test_superseding_a_file_twice_marks_it_once(app: Flask, org: Org) -> None:
     again = a.post(action, form)
     assert again.status_code == 302 and ALREADY_VI in text(a.get(again.headers["Location"]))
     assert _events(org, case_id) == 2
+
+
+def test_a_transition_form_sent_again_with_other_words_writes_nothing_and_keeps_them(app: Flask, org: Org) -> None:
+    out = case_in(org, "reported")
+    w = signed_in(app, "assessor")
+    key = _key(w.get(f"/cases/{out.case_id}/act/request_info").get_data(as_text=True))
+    form = {"version": out.version, "retry_key": key, "question": "Xin ảnh chụp bài đăng."}
+    assert w.post(f"/cases/{out.case_id}/act/request_info", form).status_code == 302
+    r = w.post(f"/cases/{out.case_id}/act/request_info", {**form, "question": "Xin thêm đường dẫn gốc."})
+    assert r.status_code == 422
+    page = text(r)
+    assert "với nội dung khác" in page and "Xin thêm đường dẫn gốc." in page  # the typed words, to copy
+    assert _events(org, out.case_id) == 2
