@@ -89,6 +89,7 @@ def _register_blueprints(app: Flask) -> None:
         inbox,
         overview,
         reports,
+        retry,
         search,
         worklist,
     )
@@ -100,6 +101,7 @@ def _register_blueprints(app: Flask) -> None:
                    failed_timers, audit):
         app.register_blueprint(module.bp)
     errors.init_app(app)
+    retry.init_app(app)
 
 
 def _security_headers(response: Response) -> Response:

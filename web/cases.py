@@ -23,10 +23,12 @@ from engine.cases import commands as service
 from engine.cases import policy
 from engine.cases.evidence import typed_filename
 from engine.cases.guards import FINE_FIELD, fine_ceiling_words
+from engine.cases.idempotency import AlreadyDone, KeyReused
 from engine.errors import EngineError, InvalidData, NeedsConfirmation, NotAvailable, NotFound, StaleVersion, Unresolvable
 from engine.read.queries import LostCase, case_view, load_visible_case, lost_by_unit
 from engine.store.models import Attachment, Unit
 from web import register as public_register
+from web import retry as retry_keys
 from web.access import current_actor, runtime
 from web.badges import badge_for, status_of
 from web.diagram import workflow_svg
@@ -164,6 +166,15 @@ def act(case_id: int, trigger: str) -> Response | tuple[str, int]:
     rt = runtime()
     actor = current_actor()
     version = _posted_version()
+    retry = retry_keys.posted()
+    reused: KeyReused | None = None
+    try:
+        # First, before the case is read: the first submission may have taken it out of this person's sight.
+        first = retry_keys.first_result(retry)
+    except KeyReused as err:
+        first, reused = None, err
+    if first is not None:
+        return retry_keys.already_sent(first)
     with rt.read_session() as s:
         try:
             case, defn = load_visible_case(s, rt.registry, actor, case_id=case_id)
@@ -176,14 +187,21 @@ def act(case_id: int, trigger: str) -> Response | tuple[str, int]:
     if spec is None:
         abort(404)
     data = data_from_request(spec)
+    if reused is not None:
+        return _typed_back(case_id, trigger, spec, data, retry_keys.reused_message(reused.first), status=422)
     if request.form.get("preview") and trigger in public_register.PREVIEW_TRIGGERS:
         # "Xem trước": the public view of the result as it would be, re-rendered on the form; nothing is fired
         shown, errors = public_register.preview_for(case_id, trigger, data)
         return _form_page(case_id, trigger, data, errors, version, preview=shown)
     try:
         with rt.uow() as uow:
+            uow.retry_key = retry
             out = service.fire(uow, case_id, trigger, actor, data, expected_version=version, uploads=uploads_from_request(),
                                confirm_unstaffed=request.form.get(CONFIRM_UNSTAFFED) == "1")  # fmt: skip
+    except AlreadyDone as done:
+        return retry_keys.already_sent(done.outcome)
+    except KeyReused as err:
+        return _typed_back(case_id, trigger, spec, data, retry_keys.reused_message(err.first), status=422)
     except (StaleVersion, NotAvailable) as err:
         return _typed_back(case_id, trigger, spec, data, err.message(lang()))
     except InvalidData as err:
@@ -197,13 +215,16 @@ def act(case_id: int, trigger: str) -> Response | tuple[str, int]:
     return redirect(url_for("cases.show", case_id=case_id))
 
 
-def _typed_back(case_id: int, trigger: str, spec: TransitionSpec, data: dict[str, object], message: str) -> tuple[str, int]:
+def _typed_back(case_id: int, trigger: str, spec: TransitionSpec, data: dict[str, object], message: str,
+                status: int = 409) -> tuple[str, int]:  # fmt: skip
     """A form refused because the case changed meanwhile (409): nothing was written, and nothing typed is lost.
 
     When the action is still this person's to take in the new state, the form comes back filled in,
     against the new version, beside the new state; otherwise the case page shows the new state and
-    the typed text beside it, to copy.
+    the typed text beside it, to copy. Either way a form shown again carries a new retry key: it is
+    a new decision, against the new state (and the old key may be spent: sent again with other content, 422).
     """
+    retry_keys.renew()
     rt = runtime()
     actor = current_actor()
     with rt.read_session() as s:
@@ -217,8 +238,8 @@ def _typed_back(case_id: int, trigger: str, spec: TransitionSpec, data: dict[str
     conflict = {"message": message, "state": state_label, "change": changed, "kept": kept}
     if still:
         body, _status = _form_page(case_id, trigger, data, None, None, conflict=conflict)
-        return body, 409
-    return _page(case_id, conflict=message, status=409, kept=kept)
+        return body, status
+    return _page(case_id, conflict=message, status=status, kept=kept)
 
 
 def _lost_page(lost: LostCase, trigger: str) -> tuple[str, int]:
@@ -268,9 +289,18 @@ def supersede(case_id: int, attachment_id: int) -> Response | tuple[str, int]:
     """Mark a file superseded (kept, never deleted); the engine checks who may and records it in the history."""
     version = _posted_version()
     reason = (request.form.get("reason") or "")[:5000]
+    retry = retry_keys.posted()
     try:
+        first = retry_keys.first_result(retry)
+        if first is not None:
+            return retry_keys.already_sent(first, anchor="#h-att")
         with runtime().uow() as uow:
+            uow.retry_key = retry
             service.supersede_evidence(uow, case_id, attachment_id, current_actor(), reason, version)
+    except AlreadyDone as done:
+        return retry_keys.already_sent(done.outcome, anchor="#h-att")
+    except KeyReused as err:
+        return _page(case_id, conflict=retry_keys.reused_message(err.first), status=422)
     except (StaleVersion, NotAvailable) as err:
         return _page(case_id, conflict=err.message(lang()), status=409)
     except InvalidData as err:

@@ -13,8 +13,10 @@ from werkzeug.wrappers import Response
 
 from engine.cases import commands as service
 from engine.cases import policy
+from engine.cases.idempotency import AlreadyDone, KeyReused
 from engine.errors import InvalidData, NotAvailable, StaleVersion, Unresolvable
 from engine.read.queries import load_visible_case
+from web import retry as retry_keys
 from web.access import current_actor, runtime
 from web.cases import _page, _posted_version
 from web.forms import FormField
@@ -55,13 +57,28 @@ def extend(case_id: int) -> Response | tuple[str, int]:
         return _form(case_id, {}, {})
     version = _posted_version()
     values = {k: (request.form.get(k) or "").strip()[:5000] for k in ("working_days", "reason")}
+    retry = retry_keys.posted()
+    try:
+        first = retry_keys.first_result(retry)
+    except KeyReused as err:
+        retry_keys.renew()
+        return _page(case_id, conflict=retry_keys.reused_message(err.first), status=422)
+    if first is not None:
+        return retry_keys.already_sent(first)
     text = values["working_days"]
     if not text.isdigit() or len(text) > 4:
         return _form(case_id, values, {"working_days": _("Nhập một số nguyên dương.")}, version)
     try:
         with runtime().uow() as uow:
+            uow.retry_key = retry
             service.extend_deadline(uow, case_id, current_actor(), int(text), values["reason"], version)
+    except AlreadyDone as done:
+        return retry_keys.already_sent(done.outcome)
+    except KeyReused as err:
+        retry_keys.renew()
+        return _page(case_id, conflict=retry_keys.reused_message(err.first), status=422)
     except (StaleVersion, NotAvailable) as err:
+        retry_keys.renew()
         return _page(case_id, conflict=err.message(lang()), status=409)
     except InvalidData as err:
         return _form(case_id, values, err.field_messages(lang()), version)

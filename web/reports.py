@@ -7,8 +7,10 @@ from werkzeug.wrappers import Response
 
 from engine.cases import commands as service
 from engine.cases import policy
-from engine.errors import EngineError, InvalidData, NeedsConfirmation, Unresolvable
+from engine.cases.idempotency import AlreadyDone, KeyReused
+from engine.errors import InvalidData, NeedsConfirmation, Unresolvable
 from engine.read.queries import WorklistFilter, visible_cases
+from web import retry as retry_keys
 from web.access import current_actor, filing_roles, roles_required, runtime
 from web.badges import badge_for
 from web.forms import (
@@ -49,17 +51,31 @@ def new() -> Response | str | tuple[str, int]:
     rt = runtime()
     errors: dict[str, str] = {}
     values: dict[str, object] = {}
-    refusal: EngineError | None = None
+    refusal: str | None = None
+    confirm = False
     if request.method == "POST":
         values = data_from_request(t)
+        retry = retry_keys.posted()
         try:
+            # the same rendered form sent again (Back, a double click, a resend): the report it filed
+            first = retry_keys.first_result(retry)
+            if first is not None:
+                return retry_keys.already_sent(first, filed=1)
             with rt.uow() as uow:
+                uow.retry_key = retry
                 out = service.file_report(uow, current_actor(), defn.name, values, uploads_from_request(),
                                           confirm_unstaffed=request.form.get(CONFIRM_UNSTAFFED) == "1")  # fmt: skip
+        except AlreadyDone as done:
+            return retry_keys.already_sent(done.outcome, filed=1)
+        except KeyReused as err:
+            # sent again with changed content: nothing written, nothing typed lost; sending it now files a new report
+            refusal = retry_keys.reused_message(err.first)
+            retry_keys.renew()
         except InvalidData as err:
             errors = err.field_messages(lang())
         except (Unresolvable, NeedsConfirmation) as err:
-            refusal = err  # nothing written; the form comes back as typed, with the reason
+            refusal = err.message(lang())  # nothing written; the form comes back as typed, with the reason
+            confirm = isinstance(err, NeedsConfirmation)
         else:
             # the case page says the reference prominently (?filed=1), so no second flash message
             return redirect(url_for("cases.show", case_id=out.case_id, filed=1))
@@ -68,8 +84,7 @@ def new() -> Response | str | tuple[str, int]:
     evidence = evidence_field(errors.get(EVIDENCE_FIELD))
     status = 422 if errors or refusal else 200
     return render_template("reports/new.html", defn=defn, choices=choices, fields=fields, evidence=evidence,
-                           errors=errors, refusal=refusal.message(lang()) if refusal else None,
-                           confirm_unstaffed=isinstance(refusal, NeedsConfirmation)), status  # fmt: skip
+                           errors=errors, refusal=refusal, confirm_unstaffed=confirm), status  # fmt: skip
 
 
 @bp.route("")
