@@ -1,7 +1,7 @@
 """worklist indexes: each worklist branch reads an index in deadline order
 
 Revision ID: 0015
-Revises: 0011
+Revises: 0013
 Create Date: 2026-12-02 07:00:00
 
 A worklist is read branch by branch (engine.read.queries.worklist): one state of one workflow
@@ -17,7 +17,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0015"
-down_revision = "0011"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
