@@ -1,0 +1,56 @@
+"""Rate limits per token, with Flask-Limiter: 429 with Retry-After when a token sends too much.
+
+The limit is PRESSCASE_API_RATE_LIMIT (Flask-Limiter's syntax, "600 per minute" by default).
+Counts are kept where the app's limiter keeps them (PRESSCASE_RATELIMIT_STORAGE_URI, memory by
+default): in memory each worker process counts on its own, so N workers allow up to N times the
+limit; a deployment that needs one shared count points the storage at Redis or Memcached.
+The key is a hash of the token itself (no database read before counting), or the address for a
+request without one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import time
+
+from flask import Blueprint, Flask, current_app, request
+from flask_limiter import RateLimitExceeded
+from werkzeug.wrappers import Response
+
+from web.api.bearer import bearer_token
+from web.api.problems import problem
+
+DEFAULT_LIMIT = "600 per minute"
+
+
+def _key() -> str:
+    token = bearer_token()
+    if token:
+        return "api-token:" + hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()[:32]
+    return "api-addr:" + (request.remote_addr or "?")
+
+
+def _limit() -> str:
+    return str(current_app.config.get("API_RATE_LIMIT") or DEFAULT_LIMIT)
+
+
+def init_app(app: Flask, bp: Blueprint) -> None:
+    app.config.setdefault("API_RATE_LIMIT", os.environ.get("PRESSCASE_API_RATE_LIMIT") or DEFAULT_LIMIT)
+    limiter = app.extensions["presscase_limiter"]
+    limiter.limit(_limit, key_func=_key)(bp)
+
+    @bp.errorhandler(RateLimitExceeded)
+    def too_many(err: RateLimitExceeded) -> Response:
+        return problem("rate_limited", headers={"Retry-After": str(_retry_after(limiter, err))})
+
+
+def _retry_after(limiter: object, err: RateLimitExceeded) -> int:
+    """Seconds until the window that was exceeded resets (at least 1)."""
+    current = getattr(limiter, "current_limit", None)
+    reset_at = getattr(current, "reset_at", None)
+    if reset_at:
+        return max(1, math.ceil(reset_at - time.time()))
+    item = getattr(getattr(err, "limit", None), "limit", None)
+    return max(1, int(item.get_expiry())) if item is not None else 60
