@@ -76,17 +76,32 @@ def _problems_for_unrouted_paths(app: Flask) -> None:
     handlers[HTTPException] = handler
 
 
+_set_up: list[Blueprint] = []
+
+
+def _blueprints() -> list[Blueprint]:
+    """The API's blueprints, their hooks installed once per process (a blueprint refuses new hooks after
+    its first registration, and tests build many apps)."""
+    if not _set_up:
+        from web.api import cases, limits, public, reference, reports
+
+        for module in (cases, reports, reference, public):
+            _install(module.bp)
+            limits.install(module.bp)
+            _set_up.append(module.bp)
+        _install(bp, authenticated=False)
+    return _set_up
+
+
 def init_app(app: Flask) -> None:
     """Called by create_app after the pages' blueprints and the limiter exist."""
     from web import csrf
-    from web.api import admin_tokens, cases, limits, public, reference, reports
+    from web.api import admin_tokens, limits
 
-    for module in (cases, reports, reference, public):
-        _install(module.bp)
-        limits.init_app(app, module.bp)
-        csrf.exempt(module.bp)
-        app.register_blueprint(module.bp, url_prefix=PREFIX)
-    _install(bp, authenticated=False)
+    for blueprint in _blueprints():
+        limits.init_app(app, blueprint)
+        csrf.exempt(blueprint)
+        app.register_blueprint(blueprint, url_prefix=PREFIX)
     app.register_blueprint(bp, url_prefix=PREFIX)
     app.register_blueprint(admin_tokens.bp)
     _problems_for_unrouted_paths(app)

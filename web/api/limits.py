@@ -37,13 +37,17 @@ def _limit() -> str:
 
 
 def init_app(app: Flask, bp: Blueprint) -> None:
+    """Per application: this app's limiter counts the blueprint's requests per token."""
     app.config.setdefault("API_RATE_LIMIT", os.environ.get("PRESSCASE_API_RATE_LIMIT") or DEFAULT_LIMIT)
-    limiter = app.extensions["presscase_limiter"]
-    limiter.limit(_limit, key_func=_key)(bp)
+    app.extensions["presscase_limiter"].limit(_limit, key_func=_key)(bp)
+
+
+def install(bp: Blueprint) -> None:
+    """Once per blueprint: a refused request is a problem+json 429 with Retry-After."""
 
     @bp.errorhandler(RateLimitExceeded)
     def too_many(err: RateLimitExceeded) -> Response:
-        return problem("rate_limited", headers={"Retry-After": str(_retry_after(limiter, err))})
+        return problem("rate_limited", headers={"Retry-After": str(_retry_after(current_app.extensions["presscase_limiter"], err))})
 
 
 def _retry_after(limiter: object, err: RateLimitExceeded) -> int:

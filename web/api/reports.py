@@ -7,6 +7,8 @@ from dataclasses import asdict
 from flask import Blueprint, Response
 
 from engine.cases import commands as service
+from engine.errors import InvalidData
+from web.access import runtime
 from web.api import schemas
 from web.api.bearer import api_actor
 from web.api.cases import uploads
@@ -23,6 +25,8 @@ bp = Blueprint("api_reports", __name__)
 def file_report() -> Response:
     req = body(schemas.ReportRequest)
     actor = api_actor()
+    if req.workflow not in {d.name for d in runtime().registry.latest_all()}:
+        raise InvalidData({"workflow": ("Không có quy trình này.", "No such workflow.")})
     files = uploads(req.evidence)
     out, _replayed = run_once(retry_key(actor), lambda uow: service.file_report(
         uow, actor, req.workflow, req.data, files, confirm_unstaffed=req.confirm_unstaffed))  # fmt: skip
