@@ -47,7 +47,8 @@ def install(bp: Blueprint) -> None:
 
     @bp.errorhandler(RateLimitExceeded)
     def too_many(err: RateLimitExceeded) -> Response:
-        return problem("rate_limited", headers={"Retry-After": str(_retry_after(current_app.extensions["presscase_limiter"], err))})
+        wait = _retry_after(current_app.extensions["presscase_limiter"], err)
+        return problem("rate_limited", headers={"Retry-After": str(wait)})
 
 
 def _retry_after(limiter: object, err: RateLimitExceeded) -> int:
