@@ -371,7 +371,8 @@ def test_the_in_web_scheduler_starts_only_where_it_should(monkeypatch, tmp_path)
     sched.start(paused=True)
     try:
         jobs = sched.get_jobs()
-        assert [j.id for j in jobs] == [j.name for j in JOBS] == ["sweep_timers", "deliver_notifications", "refresh_workday_index"]
+        assert [j.id for j in jobs] == [j.name for j in JOBS] == ["sweep_timers", "deliver_notifications", "refresh_workday_index",
+                                                                   "forget_retry_keys"]
         assert jobs[0].trigger.interval == timedelta(seconds=7) and jobs[0].coalesce and jobs[0].max_instances == 1
         assert str(sched.timezone) == "UTC"
     finally:

@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from engine.jobs.retry_keys import DEFAULT_HOURS, MIN_HOURS
 from engine.org.signin import Lockout
 from notifications.render import base_url
 
@@ -47,6 +48,19 @@ def _megabytes(value: str | None) -> int | None:
     return int(value)
 
 
+def _retry_hours(value: str | None) -> float:
+    """How long retry keys are kept (engine/jobs/retry_keys.py); a wrong value stops the app at start."""
+    if not value:
+        return float(DEFAULT_HOURS)
+    try:
+        hours = float(value)
+    except ValueError:
+        hours = -1.0
+    if not hours >= MIN_HOURS or hours > 24 * 366:
+        raise ValueError(f"PRESSCASE_IDEMPOTENCY_HOURS must be a number of hours from {MIN_HOURS}, not {value!r}")
+    return hours
+
+
 def from_environment(instance_path: str) -> dict[str, Any]:
     env = os.environ
     behind_https = env.get("PRESSCASE_HTTPS", "").lower() in ("1", "true", "yes")
@@ -83,6 +97,9 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "WORKDAY_INDEX_INTERVAL_S": int(env.get("PRESSCASE_WORKDAY_INDEX_INTERVAL", "3600")),
         # Evidence a unit's people may upload in all, in MB (0: no limit): engine/cases/evidence.py.
         "EVIDENCE_QUOTA_MB": _megabytes(env.get("PRESSCASE_EVIDENCE_QUOTA_MB", "2048")),
+        # Retry keys (forms and API requests) are kept this many hours, then deleted by a scheduler job.
+        "IDEMPOTENCY_HOURS": _retry_hours(env.get("PRESSCASE_IDEMPOTENCY_HOURS")),
+        "IDEMPOTENCY_PURGE_INTERVAL_S": int(env.get("PRESSCASE_IDEMPOTENCY_PURGE_INTERVAL", "3600")),
         "RUN_SCHEDULER_IN_WEB": env.get("PRESSCASE_WEB_SCHEDULER", "").lower() in ("1", "true", "yes"),
         # Links in the feed, the JSON and emails: from configuration, never from the request's Host header.
         "BASE_URL": base_url(),

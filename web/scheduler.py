@@ -7,8 +7,9 @@ job store run jobs twice), `coalesce=True` and `max_instances=1` (a slow sweep i
 and UTC. Even if two schedulers do run, the sweep's atomic claim keeps every timer exactly-once.
 
 Jobs are a list: the timer sweep, the notifications worker (which delivers the outbox after
-each commit, so a failed email never touches a case) and the working-day index's refresh (built
-ahead for the configured report years, so no report request builds it).
+each commit, so a failed email never touches a case), the working-day index's refresh (built
+ahead for the configured report years, so no report request builds it) and the deletion of retry
+keys past PRESSCASE_IDEMPOTENCY_HOURS.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 
+from engine.jobs.retry_keys import DEFAULT_HOURS, purge_retry_keys
 from engine.jobs.sweep import sweep
 from engine.time.workday_index import ensure
 from notifications.worker import deliver_pending
@@ -78,10 +80,21 @@ def refresh_workday_index(app: Flask) -> None:
         log.exception("working-day index refresh failed")
 
 
+def forget_retry_keys(app: Flask) -> None:
+    """Delete retry keys older than IDEMPOTENCY_HOURS; errors are logged, never raised."""
+    try:
+        deleted = purge_retry_keys(app.extensions["presscase"], float(app.config.get("IDEMPOTENCY_HOURS") or DEFAULT_HOURS))
+        if deleted:
+            log.info("retry keys: deleted %d past their hours", deleted)
+    except Exception:  # noqa: BLE001 - a failed pass must not stop the next one
+        log.exception("retry key deletion failed")
+
+
 JOBS: list[ScheduledJob] = [
     ScheduledJob("sweep_timers", sweep_timers, "SCHEDULER_INTERVAL_S", 30.0),
     ScheduledJob("deliver_notifications", deliver_notifications, "NOTIFY_INTERVAL_S", 30.0),
     ScheduledJob("refresh_workday_index", refresh_workday_index, "WORKDAY_INDEX_INTERVAL_S", 3600.0),
+    ScheduledJob("forget_retry_keys", forget_retry_keys, "IDEMPOTENCY_PURGE_INTERVAL_S", 3600.0),
 ]
 
 

@@ -7,7 +7,6 @@ outbox rows, then commits, or writes nothing at all (invariants 1 and 2).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -25,6 +24,7 @@ from engine.cases.history import GENESIS
 from engine.cases.journal import append_event, notify
 from engine.cases.machine import next_state
 from engine.cases.outbox import UNIT_UNSTAFFED, tell_admins
+from engine.cases.outcome import Outcome
 from engine.cases.records import CaseRecord
 from engine.cases.references import next_reference
 from engine.cases.routing import can_anyone_act, needs_confirmation, resolve_exactly, unit_name
@@ -40,15 +40,10 @@ from engine.time.clock import LOCAL_TZ
 from workflows.definition import Definition, TransitionSpec
 
 
-@dataclass(frozen=True)
-class Outcome:
-    """What a command returns to its caller: enough to redirect and to show the result."""
-
-    case_id: int
-    reference: str
-    state: str
-    version: int
-    event_seq: int
+def _commit(uow: UnitOfWork, outcome: Outcome) -> Outcome:
+    """Every case command ends here: the commit also stores the Outcome under the unit of work's retry key."""
+    uow.commit(outcome)
+    return outcome
 
 
 def _unit_lookup(uow: UnitOfWork):  # noqa: ANN202 - a closure for validation
@@ -114,8 +109,7 @@ def file_report(
         last_event_hash=GENESIS,
     )
     seq = _apply(uow, defn, case, t, actor, cleaned, now, None, evidence, confirm_unstaffed)
-    uow.commit()
-    return Outcome(case.id, case.reference, case.state, case.version, seq)
+    return _commit(uow, Outcome(case.id, case.reference, case.state, case.version, seq))
 
 
 def fire(
@@ -148,8 +142,7 @@ def fire(
         ctx = GuardContext(defn, case, cleaned, _actor_unit_type(uow, actor), now.astimezone(LOCAL_TZ).date())
         run_guards(t.guards, ctx)
     seq = _apply(uow, defn, case, t, actor, cleaned, now, from_state, evidence, confirm_unstaffed)
-    uow.commit()
-    return Outcome(case.id, case.reference, case.state, case.version, seq)
+    return _commit(uow, Outcome(case.id, case.reference, case.state, case.version, seq))
 
 
 def _apply(
@@ -331,8 +324,7 @@ def extend_deadline(
     # Last, so the audit log's head row is locked after the case row, never before it.
     audit_log.record(session, Operator(actor.user_id, actor.name or "?"), "case.deadline_extended", case.reference,
                      {"event": seq, "working_days": working_days, "deadline": data["deadline"]}, now)  # fmt: skip
-    uow.commit()
-    return Outcome(case.id, case.reference, case.state, case.version, seq)
+    return _commit(uow, Outcome(case.id, case.reference, case.state, case.version, seq))
 
 
 def supersede_evidence(
@@ -368,5 +360,4 @@ def supersede_evidence(
     seq = append_event(session, case, SUPERSEDE_TRIGGER, case.state, case.state, actor, now, data)
     records.save(session, case)  # the case row first: a stale version fails before the mark is written
     att.superseded_seq = seq
-    uow.commit()
-    return Outcome(case.id, case.reference, case.state, case.version, seq)
+    return _commit(uow, Outcome(case.id, case.reference, case.state, case.version, seq))

@@ -2,6 +2,7 @@
 
 Following "Architecture Patterns with Python": the unit of work commits explicitly; leaving
 the block without a commit rolls everything back, so a failed command writes nothing.
+A unit of work given a `RetryKey` acts at most once per key (engine/cases/idempotency.py).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from engine.audit.log import Operator
 from engine.cases.history import AUDIT_KEY_INFO, UNCONFIGURED_KEY
+from engine.cases.idempotency import AlreadyDone, KeyReused, RetryKey, is_key_conflict, remember, replayed
+from engine.cases.outcome import Outcome
 from engine.cases.registry import DefinitionRegistry, load_stored, sync_definitions
 from engine.errors import DefinitionError, StaleVersion
 from engine.org.chart import OrgChart
@@ -75,8 +78,8 @@ class Runtime:
         """A definition version from this registry, or loaded now from the database; None if neither has it."""
         return load_stored(session, self.registry, name, version)
 
-    def uow(self) -> UnitOfWork:
-        return UnitOfWork(self)
+    def uow(self, retry_key: RetryKey | None = None) -> UnitOfWork:
+        return UnitOfWork(self, retry_key)
 
     def read_session(self) -> Session:
         """A session for queries; on SQLite it begins deferred so it never waits behind writers."""
@@ -100,10 +103,21 @@ class Runtime:
 
 
 class UnitOfWork:
-    def __init__(self, runtime: Runtime) -> None:
+    """One command, one transaction.
+
+    With a `retry_key` (given here, or set on the unit of work before the command commits), the
+    command's commit also stores its Outcome under the key, and the block acts at most once per key:
+    given at construction, a key already used raises `AlreadyDone` as the block is entered (nothing
+    runs); otherwise whatever stops the command (the unique key refused at commit, or a stale version
+    or a state that no longer allows the trigger, because a request with the same key got there
+    first) is turned into `AlreadyDone` when the key's row exists after the rollback.
+    """
+
+    def __init__(self, runtime: Runtime, retry_key: RetryKey | None = None) -> None:
         self.runtime = runtime
         self.clock = runtime.clock
         self.registry = runtime.registry
+        self.retry_key = retry_key
         self._calendar: WorkingCalendar | None = None
 
     @property
@@ -117,23 +131,68 @@ class UnitOfWork:
 
     def __enter__(self) -> UnitOfWork:
         self.session: Session = self.runtime.sessions()
+        if self.retry_key is not None:
+            try:
+                first = replayed(self.session, self.retry_key)
+            except BaseException:
+                self.session.close()
+                raise
+            if first is not None:
+                self.session.close()
+                raise AlreadyDone(first)
         return self
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        self.session.rollback()
-        self.session.close()
-
-    def commit(self) -> None:
-        """Commit; a concurrent change to the same case surfaces as StaleVersion, never as a 500."""
         try:
+            self.session.rollback()
+            if isinstance(exc, Exception) and not isinstance(exc, AlreadyDone | KeyReused):
+                first = self._first_outcome()
+                if first is not None:
+                    raise AlreadyDone(first) from exc
+        finally:
+            self.session.close()
+
+    def _first_outcome(self) -> Outcome | None:
+        """After a rollback: the Outcome a request with this unit of work's key committed, if one did.
+
+        KeyReused when that request was a different one. A lookup that fails itself (the database
+        went away) answers None, so the caller sees the original error.
+        """
+        if self.retry_key is None:
+            return None
+        try:
+            return replayed(self.session, self.retry_key)
+        except KeyReused:
+            raise
+        except Exception:  # noqa: BLE001 - the original error is the one to report
+            return None
+        finally:
+            self.session.rollback()  # the lookup's transaction (on SQLite a write lock) ends at once
+
+    def commit(self, outcome: Outcome | None = None) -> None:
+        """Commit; a concurrent change to the same case surfaces as StaleVersion, never as a 500.
+
+        A case command passes its `outcome`: with a retry key it is stored in this same transaction,
+        and when another request with the key committed first, everything is rolled back and
+        `AlreadyDone` carries that request's Outcome.
+        """
+        try:
+            if self.retry_key is not None:
+                if outcome is None:
+                    raise TypeError("a unit of work with a retry key commits a case command's Outcome")
+                remember(self.session, self.retry_key, outcome, self.clock.now())
             self.session.commit()
         except StaleDataError as err:
             self.session.rollback()
             raise StaleVersion() from err
         except IntegrityError as err:
             self.session.rollback()
+            if self.retry_key is not None and is_key_conflict(err):
+                first = self._first_outcome()
+                if first is not None:
+                    raise AlreadyDone(first) from err
             if "case_events" in str(err.orig) or "uq_case_events" in str(err.orig):
                 raise StaleVersion() from err
             raise
