@@ -57,6 +57,7 @@ KINDS: dict[str, Kind] = {k.code: k for k in (
     Kind("invalid_data", 422, "Dữ liệu không hợp lệ", "Invalid data"),
     Kind("unresolvable", 422, "Không xác định được đơn vị hoặc người nhận", "Who must act cannot be determined"),
     Kind("needs_confirmation", 422, "Cần xác nhận", "Confirmation needed"),
+    Kind("idempotency_key_invalid", 422, "Khóa Idempotency-Key không hợp lệ", "Invalid Idempotency-Key"),
     Kind("idempotency_key_reused", 422, "Khóa Idempotency-Key đã dùng cho yêu cầu khác",
          "Idempotency-Key already used for a different request"),
     Kind("rate_limited", 429, "Quá nhiều yêu cầu", "Too many requests"),
