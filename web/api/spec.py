@@ -23,7 +23,9 @@ from web.api.problems import PROBLEM_JSON, from_validation, problem
 
 BINARY = "binary"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
-IDEMPOTENCY_KEY_SCHEMA = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[\\x21-\\x7e]([\\x20-\\x7e]*[\\x21-\\x7e])?$"}
+# 1 to 255 printable ASCII characters (HTTP trims the ends, so they are not spaces): engine.cases.idempotency
+IDEMPOTENCY_KEY_SCHEMA = {"type": "string", "minLength": 1, "maxLength": 255,
+                          "pattern": "^[\\x21-\\x7e]([\\x20-\\x7e]*[\\x21-\\x7e])?$"}
 
 PATH_PARAMS: dict[str, dict[str, Any]] = {
     "case_id": {"type": "integer", "minimum": 1, "maximum": schemas.MAX_ID},
