@@ -18,6 +18,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -28,7 +29,7 @@ from engine.cases.uow import Runtime, UnitOfWork
 from engine.errors import InvalidData, NotFound
 from engine.org.actors import Actor
 from engine.store.api_token_models import ApiToken
-from engine.store.models import User
+from engine.store.models import Unit, User, UserRole
 
 TOKEN_PREFIX = "pct_"  # recognisable in logs and by secret scanners
 LAST_USE_RESOLUTION = timedelta(minutes=1)  # last use is written at most this often per token
@@ -144,6 +145,28 @@ class Bearer:
     username: str
 
 
+def _lookup(digest: str) -> Any:
+    """The token, its user, the user's unit type and roles: one row per role, in one round trip."""
+    return (
+        select(ApiToken.id, ApiToken.token_hash, ApiToken.revoked_at, ApiToken.expires_at, ApiToken.last_used_at,
+               User.id, User.unit_id, User.full_name, User.language, User.active, User.username, Unit.type, UserRole.role)
+        .join(User, User.id == ApiToken.user_id)
+        .join(Unit, Unit.id == User.unit_id)
+        .outerjoin(UserRole, UserRole.user_id == User.id)
+        .where(ApiToken.token_hash == digest)
+    )  # fmt: skip
+
+
+def _read_rows(runtime: Runtime, stmt: Any) -> list[Any]:
+    """On PostgreSQL outside a transaction (no BEGIN and ROLLBACK round trips for one SELECT); on SQLite
+    in the runtime's read session, which begins deferred so it never waits behind a writer."""
+    if runtime.engine.dialect.name == "postgresql":
+        with runtime.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            return list(conn.execute(stmt).all())
+    with runtime.read_session() as s:
+        return list(s.execute(stmt).all())
+
+
 def authenticate(runtime: Runtime, token: str) -> Bearer | None:
     """The token's user, or None for an unknown, revoked or expired token or a disabled user.
 
@@ -154,20 +177,19 @@ def authenticate(runtime: Runtime, token: str) -> Bearer | None:
         return None
     digest = token_hash(runtime, token)
     now = runtime.clock.now()
-    with runtime.read_session() as s:
-        found = s.execute(select(ApiToken, User).join(User, User.id == ApiToken.user_id)
-                          .where(ApiToken.token_hash == digest)).first()  # fmt: skip
-        if found is None:
-            return None
-        row, user = found
-        if not hmac.compare_digest(row.token_hash, digest) or row.revoked_at is not None or not user.active:
-            return None
-        if row.expires_at is not None and row.expires_at <= now:
-            return None
-        bearer = Bearer(row.id, Actor.from_user(user), user.username)
-        stale = row.last_used_at is None or now - row.last_used_at >= LAST_USE_RESOLUTION
-    if stale:
-        _touch(runtime, row.id, now)
+    rows = _read_rows(runtime, _lookup(digest))
+    if not rows:
+        return None
+    (token_id, stored, revoked_at, expires_at, last_used_at, user_id, unit_id, full_name, language, active, username,
+     unit_type, _role) = rows[0]  # fmt: skip
+    if not hmac.compare_digest(stored, digest) or revoked_at is not None or not active:
+        return None
+    if expires_at is not None and expires_at <= now:
+        return None
+    roles = frozenset(r[-1] for r in rows if r[-1] is not None)
+    bearer = Bearer(token_id, Actor(user_id, unit_id, roles, full_name, language, unit_type), username)
+    if last_used_at is None or now - last_used_at >= LAST_USE_RESOLUTION:
+        _touch(runtime, token_id, now)
     return bearer
 
 

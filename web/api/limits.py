@@ -52,10 +52,10 @@ def install(bp: Blueprint) -> None:
 
 
 def _retry_after(limiter: object, err: RateLimitExceeded) -> int:
-    """Seconds until the window that was exceeded resets (at least 1)."""
-    current = getattr(limiter, "current_limit", None)
-    reset_at = getattr(current, "reset_at", None)
-    if reset_at:
-        return max(1, math.ceil(reset_at - time.time()))
+    """Seconds until the window that was exceeded resets: at least 1, at most the window's length."""
     item = getattr(getattr(err, "limit", None), "limit", None)
-    return max(1, int(item.get_expiry())) if item is not None else 60
+    window = int(item.get_expiry()) if item is not None else 60
+    reset_at = getattr(getattr(limiter, "current_limit", None), "reset_at", None)
+    if reset_at:
+        return max(1, min(window, math.ceil(reset_at - time.time())))
+    return max(1, window)
