@@ -15,6 +15,7 @@ Ends with exactly one line: api_rps=... api_p95_ms=...
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import json
 import multiprocessing
@@ -95,6 +96,7 @@ def _client(port: int, tokens: dict[str, str], cases: list[tuple[int, int]], con
     """The load client (its own process): `concurrency` threads, each with its own cases and keep-alive connection."""
     latencies: list[float] = []
     errors: list[str] = []
+    fired = [0]
     lock = threading.Lock()
     start = time.monotonic()
     measure_from, stop_at = start + warmup, start + warmup + seconds
@@ -128,6 +130,8 @@ def _client(port: int, tokens: dict[str, str], cases: list[tuple[int, int]], con
                 continue
             case[1] = json.loads(payload)["version"]
             case[2] = 1 - case[2]
+            with lock:
+                fired[0] += 1
             if t0 >= measure_from and t1 <= stop_at:
                 with lock:
                     latencies.append(t1 - t0)
@@ -139,7 +143,21 @@ def _client(port: int, tokens: dict[str, str], cases: list[tuple[int, int]], con
         t.start()
     for t in threads:
         t.join()
-    results.put({"latencies": latencies, "errors": errors, "seconds": seconds})
+    results.put({"latencies": latencies, "errors": errors, "seconds": seconds, "fired": fired[0]})
+
+
+def _cpu_seconds(server: subprocess.Popen[bytes], database: str) -> tuple[float, float]:
+    """CPU used so far by gunicorn (master and workers) and by the PostgreSQL backends serving the bench database."""
+    import psutil
+
+    root = psutil.Process(server.pid)
+    app = sum(sum(p.cpu_times()[:2]) for p in [root, *root.children(recursive=True)])
+    db = 0.0
+    for p in psutil.process_iter(["cmdline"]):
+        if any(database in part for part in (p.info["cmdline"] or [])):
+            with contextlib.suppress(psutil.Error):
+                db += sum(p.cpu_times()[:2])
+    return app, db
 
 
 def main() -> None:
@@ -161,9 +179,12 @@ def main() -> None:
             results = ctx.Queue()
             client = ctx.Process(target=_client, args=(port, tokens, cases, args.concurrency, args.warmup, args.seconds,
                                                        results))  # fmt: skip
+            database = url.rsplit("/", 1)[-1]
+            before = _cpu_seconds(server, database)
             client.start()
             out = results.get(timeout=args.warmup + args.seconds + 120)
             client.join()
+            after = _cpu_seconds(server, database)
         finally:
             os.killpg(server.pid, signal.SIGTERM)
             try:
@@ -178,6 +199,9 @@ def main() -> None:
     p95 = lat[min(len(lat) - 1, int(len(lat) * 0.95))] * 1000
     print(f"{len(lat)} fires in {out['seconds']:.0f} s, concurrency {args.concurrency}, "
           f"median {statistics.median(lat) * 1000:.1f} ms", file=sys.stderr)  # fmt: skip
+    app_ms, db_ms = ((a - b) / max(1, out["fired"]) * 1000 for a, b in zip(after, before, strict=True))
+    print(f"CPU per fire: {app_ms:.1f} ms in gunicorn + {db_ms:.1f} ms in PostgreSQL; on 2 otherwise idle cores "
+          f"that bounds the server at about {2000 / (app_ms + db_ms):.0f} fires/s", file=sys.stderr)
     emit({"api_rps": f"{len(lat) / out['seconds']:.0f}", "api_p95_ms": f"{p95:.1f}"})
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from engine.audit import log as audit_log
@@ -145,26 +145,30 @@ class Bearer:
     username: str
 
 
-def _lookup(digest: str) -> Any:
-    """The token, its user, the user's unit type and roles: one row per role, in one round trip."""
+def _build_lookup() -> Any:
+    """The token, its user, the user's unit type and roles: one row per role, in one round trip.
+    Built once (its compiled form is cached by SQLAlchemy): building a select costs more than running it."""
     return (
         select(ApiToken.id, ApiToken.token_hash, ApiToken.revoked_at, ApiToken.expires_at, ApiToken.last_used_at,
                User.id, User.unit_id, User.full_name, User.language, User.active, User.username, Unit.type, UserRole.role)
         .join(User, User.id == ApiToken.user_id)
         .join(Unit, Unit.id == User.unit_id)
         .outerjoin(UserRole, UserRole.user_id == User.id)
-        .where(ApiToken.token_hash == digest)
+        .where(ApiToken.token_hash == bindparam("digest"))
     )  # fmt: skip
 
 
-def _read_rows(runtime: Runtime, stmt: Any) -> list[Any]:
+_LOOKUP = _build_lookup()
+
+
+def _read_rows(runtime: Runtime, stmt: Any, params: dict[str, Any]) -> list[Any]:
     """On PostgreSQL outside a transaction (no BEGIN and ROLLBACK round trips for one SELECT); on SQLite
     in the runtime's read session, which begins deferred so it never waits behind a writer."""
     if runtime.engine.dialect.name == "postgresql":
         with runtime.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            return list(conn.execute(stmt).all())
+            return list(conn.execute(stmt, params).all())
     with runtime.read_session() as s:
-        return list(s.execute(stmt).all())
+        return list(s.execute(stmt, params).all())
 
 
 def authenticate(runtime: Runtime, token: str) -> Bearer | None:
@@ -177,7 +181,7 @@ def authenticate(runtime: Runtime, token: str) -> Bearer | None:
         return None
     digest = token_hash(runtime, token)
     now = runtime.clock.now()
-    rows = _read_rows(runtime, _lookup(digest))
+    rows = _read_rows(runtime, _LOOKUP, {"digest": digest})
     if not rows:
         return None
     (token_id, stored, revoked_at, expires_at, last_used_at, user_id, unit_id, full_name, language, active, username,

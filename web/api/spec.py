@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from flask import Blueprint, Response, request
@@ -209,5 +210,7 @@ def document(version: str) -> dict[str, Any]:
     }
 
 
+@lru_cache(maxsize=4)
 def document_json(version: str) -> str:
+    """Generated once per process: the operations are registered at import and never change after."""
     return json.dumps(document(version), ensure_ascii=False, sort_keys=False)
