@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 
 import engine.read.search  # noqa: F401 - the search index on cases (PostgreSQL trigram)
+import engine.store.api_token_models  # noqa: F401 - the JSON API's tokens
 import engine.store.audit_models  # noqa: F401 - the administration's audit log
 import engine.store.idempotency_models  # noqa: F401 - retry keys (safe retries of forms and API requests)
 import engine.store.models  # noqa: F401 - registers the tables on the metadata

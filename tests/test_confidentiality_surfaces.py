@@ -59,7 +59,7 @@ EXTRA_USERS = [
 ]
 PRESS_KNOW = {"assessor", "supervisor"}
 STAFF_KNOW = {"supervisor"}
-ADMIN_ONLY = ("admin.", "audit.", "inbox.retry")  # account administration and its log: see the docstring
+ADMIN_ONLY = ("admin.", "audit.", "inbox.retry", "api_tokens_admin.")  # account administration and its log: see the docstring
 UNIT_PICKER = re.compile(r'<select id="unit" name="unit">.*?</select>', re.S)  # every unit, tied to no case
 EXTRA_QUERIES = {  # query strings that open more of a page (filters, periods, layouts)
     "worklist.index": ["", "?q={ref}", "?overdue=1"],
@@ -185,6 +185,8 @@ def urls(app: Flask, org: Org, seeded: Seeded) -> list[tuple[str, str]]:
                     combos.append({"case_id": cid})
         elif "reference" in args:
             combos = [{"reference": r} for r in seeded.refs]
+        elif "name" in args:  # a workflow definition by name (the JSON API's, read with a token in test_api_confidentiality)
+            combos = [{"name": d.name} for d in org.rt.registry.latest_all()]
         elif "fmt" in args:
             combos = [{"fmt": f} for f in re.findall(r"\w+", rule.rule.split("any(")[1].split(")")[0])]
         elif args:

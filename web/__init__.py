@@ -63,6 +63,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     auth.init_app(app)
     _register_blueprints(app)
     throttle.init_app(app)
+    from web import api
+
+    api.init_app(app)  # after the limiter: the API's limits are per token on the same one
     app.after_request(_security_headers)
 
     from web.cli import register_commands

@@ -42,6 +42,8 @@ def action_labels() -> dict[str, str]:
         "timer.retry": _("Đã chạy lại hẹn giờ"),
         "audit.rekey": _("Đã ký lại chuỗi băm bằng khóa"),
         "audit.accounts_baseline": _("Đã ghi trạng thái tài khoản ban đầu"),
+        "api_token.issue": _("Đã cấp khóa API"),
+        "api_token.revoke": _("Đã thu hồi khóa API"),
     }
 
 

@@ -52,6 +52,7 @@ def navigation() -> dict[str, object]:
     if has_any_role(admin_roles()):
         items += [("admin.units", pgettext("menu", "Đơn vị")), ("admin.users", _("Người dùng")),
                   ("admin.workflows", _("Quy trình")), ("inbox.failed", _("Thông báo gửi lỗi")),
-                  ("failed_timers.index", _("Bộ hẹn giờ lỗi")), ("audit.index", _("Nhật ký quản trị"))]  # fmt: skip
+                  ("failed_timers.index", _("Bộ hẹn giờ lỗi")), ("audit.index", _("Nhật ký quản trị")),
+                  ("api_tokens_admin.index", _("Khóa API"))]  # fmt: skip
     items.append(("inbox.index", _("Hộp thư")))
     return {"nav": items}

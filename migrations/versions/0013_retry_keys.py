@@ -1,7 +1,7 @@
 """retry keys: what the first request with a key produced, so a retry never acts twice
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 Create Date: 2026-12-02 06:45:00
 
 One row per (scope, key), written in the transaction of the case change it records
@@ -16,7 +16,7 @@ from alembic import op
 from engine.store.db import UtcDateTime
 
 revision = "0013"
-down_revision = "0011"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 

@@ -8,11 +8,11 @@ from flask.cli import FlaskGroup
 
 
 def register_commands(app: Flask) -> None:
-    from web.cli import admin, audit, backup, db, demo, notify, report, timers, workflow
+    from web.cli import admin, audit, backup, db, demo, notify, report, timers, token, workflow
 
     for group in (db.db, admin.unit, admin.user, workflow.workflow, audit.audit, demo.demo,
                   timers.scheduler_command, timers.sweep_command, timers.timers_command, notify.notify, report.report_command,
-                  backup.backup_command):
+                  backup.backup_command, token.token):
         app.cli.add_command(group)
 
 
