@@ -135,9 +135,7 @@ def make_engine(url: str, *, synchronous: str = "FULL", echo: bool = False, **kw
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
             readonly = conn.get_execution_options().get("readonly", False)
-            # Straight to the driver: the same statement on the same connection, without an execution
-            # context of its own (one per transaction, a measurable part of a transition's cost).
-            conn.connection.driver_connection.execute("BEGIN" if readonly else "BEGIN IMMEDIATE")
+            conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)
