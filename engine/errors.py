@@ -91,3 +91,15 @@ class NeedsConfirmation(EngineError):
     """
 
     status = 422
+
+
+class BrokenInvariant(EngineError):
+    """Something the engine relies on does not hold (a bug or a tampered database): refused, nothing written.
+
+    Raised by explicit checks rather than `assert`, which `python -O` strips."""
+
+    status = 500
+
+    def __init__(self, what: str) -> None:
+        super().__init__(f"Internal inconsistency: {what}. Nothing was saved.",
+                         f"Lỗi nhất quán nội bộ: {what}. Chưa có gì được lưu.")  # fmt: skip

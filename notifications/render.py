@@ -27,6 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.cases import policy
+from engine.cases.machine import machine_for
 from engine.cases.registry import DefinitionRegistry
 from engine.org.actors import Actor
 from engine.read import projection
@@ -232,7 +233,7 @@ def message_context(facts: Facts, user: User, url: str) -> dict[str, Any]:
         now_in = defn.states[case.state].label(lang)
     actions: list[str] = []
     if case is not None and defn is not None and state_id and not terminal and now_in is None:
-        actions = [t.label(lang) for t in defn.transitions_from(state_id) if policy.may_fire(t, case, actor)]
+        actions = [t.label(lang) for t in machine_for(defn).permitted(state_id, case, actor)]
     if facts.topic_kind == "admin":
         actions = []
     if actions:

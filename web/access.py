@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from flask import abort, current_app
 from flask_login import current_user, login_required
 
+from engine.cases.machine import machine_for
 from engine.cases.uow import Runtime
 from engine.org.actors import ADMIN_ROLE, Actor
 
@@ -43,7 +44,7 @@ def worklist_roles() -> set[str]:
     A reporter acts only on their own unit's reports (answering questions) and follows them on
     "my unit's reports"; a unit leader who both files and decides (staff_discipline) keeps a worklist.
     """
-    acting = {r for d in runtime().registry.all() for t in d.transitions if not t.creates for r in t.roles}
+    acting = {r for d in runtime().registry.all() for t, _ in machine_for(d).edges() for r in t.roles}
     return acting - {REPORTER_ROLE}
 
 

@@ -18,9 +18,11 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from flask import Flask, Response, current_app, request, send_from_directory
+from flask import Flask, Response, abort, current_app, request, send_from_directory
 from werkzeug.exceptions import NotFound
 from werkzeug.security import safe_join
+
+from engine.errors import BrokenInvariant
 
 YEAR = 365 * 24 * 3600
 HASHED = re.compile(r"^(?P<stem>.+)\.(?P<digest>[0-9a-f]{10})(?P<ext>\.[A-Za-z0-9]+)$")
@@ -59,7 +61,8 @@ def _gzipped(path: str, mtime_ns: int) -> bytes:
 
 def _serve_static(filename: str) -> Response:
     folder = current_app.static_folder
-    assert folder is not None
+    if folder is None:
+        abort(404)
     m = HASHED.match(filename)
     real = f"{m['stem']}{m['ext']}" if m else filename
     digest = content_hash(folder, real)
@@ -117,7 +120,8 @@ def compress(response: Response) -> Response:
 
 def init_app(app: Flask) -> None:
     folder = app.static_folder
-    assert folder is not None
+    if folder is None:
+        raise BrokenInvariant("the web app has no static folder, which hashed asset URLs need")
 
     @app.url_defaults
     def _hash_static_names(endpoint: str, values: dict[str, Any]) -> None:

@@ -24,6 +24,7 @@ from engine.cases import policy
 from engine.cases.evidence import typed_filename
 from engine.cases.guards import FINE_FIELD, fine_ceiling_words
 from engine.cases.idempotency import AlreadyDone, KeyReused
+from engine.cases.machine import machine_for
 from engine.errors import EngineError, InvalidData, NeedsConfirmation, NotAvailable, NotFound, StaleVersion, Unresolvable
 from engine.read.queries import LostCase, case_view, load_visible_case, lost_by_unit
 from engine.store.models import Attachment, Unit
@@ -113,9 +114,10 @@ def _transition_for_form(defn: Definition, state: str, trigger: str, allowed: li
     t = next((t for t in allowed if t.trigger == trigger), None)
     if t is not None:
         return t
-    if not any(t.trigger == trigger for t in defn.transitions):
+    machine = machine_for(defn)
+    if not machine.knows(trigger):
         abort(404)
-    if defn.transition(trigger, state) is None:
+    if machine.transition(state, trigger) is None:
         raise NotAvailable(f"'{trigger}' is not available now.", "Thao tác này không thực hiện được ở trạng thái hiện tại.")
     abort(403)
 
@@ -183,7 +185,10 @@ def act(case_id: int, trigger: str) -> Response | tuple[str, int]:
             if lost is None:
                 raise
             return _lost_page(lost, trigger)
-        spec = defn.transition(trigger, case.state) or next((t for t in defn.transitions if t.trigger == trigger), None)
+        machine = machine_for(defn)
+        # The form's fields: the transition the machine would take now, or (the case moved on) the
+        # trigger's own, so what was typed comes back on the page that says why it was not done.
+        spec = machine.transition(case.state, trigger) or next((t for t in defn.transitions if t.trigger == trigger), None)
     if spec is None:
         abort(404)
     data = data_from_request(spec)

@@ -37,7 +37,8 @@ def unread_counter() -> dict[str, object]:
 
 def _user_id() -> int:
     uid = current_actor().user_id
-    assert uid is not None
+    if uid is None:  # behind login_required: a signed-in person always has an id
+        abort(403)
     return uid
 
 

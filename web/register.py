@@ -305,8 +305,8 @@ def preview_for(case_id: int, trigger: str, data: dict[str, Any]) -> tuple[dict[
     actor = current_actor()
     with rt.read_session() as s:
         case, defn = load_visible_case(s, rt.registry, actor, case_id=case_id)
-        t = defn.transition(trigger, case.state)
-        if t is None or not policy.may_fire(t, case, actor):
+        t = next((t for t in policy.allowed_transitions(defn, case, actor) if t.trigger == trigger), None)
+        if t is None:
             return None, None
         try:
             cleaned = validate(defn, t, data)

@@ -22,7 +22,7 @@ from engine.cases.evidence import SUPERSEDE_TRIGGER, Evidence, Upload, check_quo
 from engine.cases.guards import GuardContext, run_guards
 from engine.cases.history import GENESIS
 from engine.cases.journal import append_event, notify
-from engine.cases.machine import next_state
+from engine.cases.machine import machine_for
 from engine.cases.outbox import UNIT_UNSTAFFED, tell_admins
 from engine.cases.outcome import Outcome
 from engine.cases.records import CaseRecord
@@ -85,19 +85,17 @@ def file_report(
 ) -> Outcome:
     """A new case under the newest version of `workflow`, filed for the actor's own unit."""
     defn = uow.registry.latest(workflow)
-    t = defn.create_transition
-    policy.ensure_may_fire(t, None, actor)
+    t = machine_for(defn).fire(None, defn.create_trigger, None, actor)  # NotPermitted unless the machine takes it
     cleaned = validate(defn, t, data, units=_unit_lookup(uow), refs=_reference_exists(uow))
     evidence = check_uploads(uploads or [])
     check_quota(uow.session, actor.unit_id, evidence, uow.runtime.evidence_quota_bytes)
     now = uow.clock.now()
     flag = defn.confidentiality.get("flag_field")
-    case = records.create(
-        uow.session,
+    case = records.new(
         reference=next_reference(uow.session, defn.reference_prefix, now.astimezone(LOCAL_TZ).year),
         workflow_name=defn.name,
         workflow_version=defn.version,
-        state=next_state(defn, None, t.trigger),
+        state=t.dest,
         filing_unit_id=actor.unit_id,
         reporter_id=actor.user_id,
         reporter_confidential=bool(cleaned.get(flag)) if flag else False,
@@ -130,10 +128,9 @@ def fire(
     """
     case, defn = _open_case(uow, case_id, actor, expected_version)
     from_state = case.state
-    dest = next_state(defn, from_state, trigger)  # NotAvailable when the machine says no
-    t = defn.transition(trigger, from_state)
-    assert t is not None and t.dest == dest
-    policy.ensure_may_fire(t, case, actor)
+    # The compiled machine decides: NotAvailable when the state has no such transition, NotPermitted
+    # when its condition (the policy's roles, unit types and scope) refuses this actor on this case.
+    t = machine_for(defn).fire(from_state, trigger, case, actor)
     cleaned = validate(defn, t, data or {}, units=_unit_lookup(uow), refs=_reference_exists(uow))
     evidence = check_uploads(uploads or [])
     check_quota(uow.session, actor.unit_id, evidence, uow.runtime.evidence_quota_bytes)
@@ -206,6 +203,10 @@ def _apply(
         event_data["evidence"] = [
             {**e.describe(), "received_at": now.isoformat()} for e in evidence
         ]
+    if case.id is None:
+        # A new case is written here, once, with all its filing set (the units, the indexed columns,
+        # the search text, the deadline): its id is needed by the event's hash, which comes next.
+        records.insert_new(session, case)
     seq = append_event(session, case, t.trigger, from_state, t.dest, actor, now, event_data)
     for e in evidence:
         session.add(

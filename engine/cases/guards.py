@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from engine.errors import InvalidData
+from engine.errors import BrokenInvariant, InvalidData
 from engine.store.models import CaseRow
 from engine.time.limitation import expires_on, imposes_sanction
 from workflows.definition import Definition
@@ -78,7 +78,8 @@ def within_limitation(ctx: GuardContext) -> None:
     if expiry is None or ctx.today <= expiry:
         return
     rule = ctx.defn.limitation
-    assert rule is not None
+    if rule is None:  # expires_on gives a date only under a limitation rule
+        raise BrokenInvariant("a limitation date without a limitation rule")
     basis = ctx.defn.basis_text(rule.basis, rule.article)
     field = rule.sanction_field or "measures"
     raise InvalidData(

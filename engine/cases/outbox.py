@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from engine.errors import BrokenInvariant
 from engine.org.actors import ADMIN_ROLE
 from engine.store.db import add_row
 from engine.store.models import OutboxMessage
@@ -40,7 +41,8 @@ def tell_admins(
     **extra: Any,
 ) -> None:
     """One pending outbox row for the admin role; `path` is the page where the administrator acts."""
-    assert topic.startswith(TOPIC_PREFIX)
+    if not topic.startswith(TOPIC_PREFIX):
+        raise BrokenInvariant(f"an administrators' alert with the topic '{topic}'")
     payload = {"reference": reference, "detail_vi": detail_vi, "detail_en": detail_en, "path": path, **extra}
     add_outbox_row(session, topic, now, payload, case_id=case_id, role=ADMIN_ROLE)
 

@@ -11,7 +11,8 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, false, or_, true
 
-from engine.errors import NotFound, NotPermitted
+from engine.cases import machine
+from engine.errors import NotFound
 from engine.org.actors import Actor
 from engine.store.models import Case, CaseRow
 from workflows.definition import Definition, TransitionSpec
@@ -74,31 +75,34 @@ def ensure_visible(defn: Definition, case: CaseRow, actor: Actor) -> None:
         raise NotFound("Case not found.", "Không tìm thấy vụ việc.")
 
 
-def may_fire(t: TransitionSpec, case: CaseRow | None, actor: Actor) -> bool:
+def acting_roles(t: TransitionSpec, actor: Actor) -> frozenset[str]:
+    """The actor's roles in which it may fire `t` on some case (its roles, its unit's type); empty: none.
+
+    The part of the rule that does not depend on the case: `may_fire` adds the scope for one case,
+    `actionable_clause` adds it as SQL for a worklist."""
     if actor.is_system:
-        return False  # the system only fires timers, never a person's transition
-    if not (actor.roles & set(t.roles)):
-        return False
-    if t.unit_types and actor.unit_type not in t.unit_types:
+        return frozenset()  # the system only fires timers, never a person's transition
+    roles = actor.roles.intersection(t.roles)
+    if not roles or (t.unit_types and actor.unit_type not in t.unit_types):
+        return frozenset()
+    return frozenset(roles)
+
+
+def may_fire(t: TransitionSpec, case: CaseRow | None, actor: Actor) -> bool:
+    """The condition the compiled machine (engine.cases.machine) carries on each transition."""
+    if not acting_roles(t, actor):
         return False
     if case is None:  # creating: own_unit means filing for one's own unit
         return actor.unit_id is not None
     return in_scope(t.scope, case, actor)
 
 
-def ensure_may_fire(t: TransitionSpec, case: CaseRow | None, actor: Actor) -> None:
-    if not may_fire(t, case, actor):
-        raise NotPermitted(
-            f"You may not '{t.label_en}' on this case.",
-            f"Bạn không có quyền thực hiện thao tác '{t.label_vi}' đối với vụ việc này.",
-        )
-
-
 def allowed_transitions(defn: Definition, case: CaseRow, actor: Actor) -> list[TransitionSpec]:
-    """What this actor may fire on this case now: the buttons to show."""
+    """What this actor may fire on this case now, the buttons to show: asked of the compiled machine,
+    the same conditions firing checks."""
     if case.workflow_name != defn.name:
         return []
-    return [t for t in defn.transitions_from(case.state) if may_fire(t, case, actor)]
+    return machine.machine_for(defn).permitted(case.state, case, actor)
 
 
 def may_extend(defn: Definition, case: CaseRow, actor: Actor) -> bool:
@@ -116,7 +120,8 @@ def may_supersede_evidence(defn: Definition, case: CaseRow, actor: Actor) -> boo
     if actor.is_system or case.workflow_name != defn.name:
         return False
     intake = defn.create_transition.dest
-    return any(actor.roles & set(t.roles) and in_scope(t.scope, case, actor) for t in defn.transitions_from(intake))
+    return any(actor.roles & set(t.roles) and in_scope(t.scope, case, actor)
+               for t in machine.machine_for(defn).transitions_from(intake))  # fmt: skip
 
 
 def visible_clause(definitions: list[Definition], actor: Actor) -> ColumnElement[bool]:
@@ -198,13 +203,11 @@ def actionable_branches(definitions: list[Definition], actor: Actor, *, responsi
     mine: dict[tuple[str, int, str], list[str]] = {}
     others: dict[tuple[str, int, str], list[str]] = {}
     for defn in definitions:
-        for t in defn.transitions:
-            roles = actor.roles & set(t.roles)
-            if t.creates or not roles:
+        for t, sources in machine.machine_for(defn).edges():
+            roles = acting_roles(t, actor)
+            if not roles:
                 continue
-            if t.unit_types and actor.unit_type not in t.unit_types:
-                continue
-            for state in t.sources:
+            for state in sources:
                 key = (defn.name, defn.version, state)
                 anyone.setdefault(key, []).append(t.scope)
                 spec = defn.states[state]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import JSON, Table, Update, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from engine.errors import StaleVersion
@@ -21,41 +21,79 @@ CASES = cast(Table, Case.__table__)
 _FIXED = {"id", "reference", "workflow_name", "workflow_version", "filing_unit_id", "reporter_id",
           "reporter_confidential", "created_at", "version"}  # fmt: skip
 _MUTABLE = [c.name for c in CASES.c if c.name not in _FIXED]
+# JSON columns are written back whenever the row is: their values are dicts a caller may have
+# changed in place, which a comparison with what was read would miss. No index contains them.
+_ALWAYS = tuple(name for name in _MUTABLE if isinstance(CASES.c[name].type, JSON))
+_COMPARED = tuple(name for name in _MUTABLE if name not in _ALWAYS)
+# Where a record keeps the scalar columns as they were read, to write back only what changed.
+_AS_READ = "_as_read"
 # Built once: constructing a statement per call cost more than executing it (the compiled form
 # is cached by SQLAlchemy either way).
 _LOAD = select(CASES).where(CASES.c.id == bindparam("p_id"))
-_SAVE = (
-    update(CASES)
-    .where(CASES.c.id == bindparam("p_id"), CASES.c.version == bindparam("p_version"))
-    .values({**{name: bindparam(f"p_{name}", type_=CASES.c[name].type) for name in _MUTABLE},
-             "version": bindparam("p_new_version")})
-)
+_SAVES: dict[tuple[str, ...], Update] = {}
+
+
+def _save_statement(columns: tuple[str, ...]) -> Update:
+    """UPDATE of exactly `columns` (plus the version), guarded by the version read; one per shape.
+
+    Writing only the columns that changed keeps the indexes that contain none of them untouched:
+    SQLite rewrites the entries of every index over a column in the SET list, changed or not, and
+    re-checks the search index's trigger whenever `search_text` is in it. A transition changes
+    the state, the event head and the deadline; the reference, unit, kind and subject columns
+    mostly stay as they were.
+    """
+    stmt = _SAVES.get(columns)
+    if stmt is None:
+        stmt = _SAVES[columns] = (
+            update(CASES)
+            .where(CASES.c.id == bindparam("p_id"), CASES.c.version == bindparam("p_version"))
+            .values({**{name: bindparam(f"p_{name}", type_=CASES.c[name].type) for name in columns},
+                     "version": bindparam("p_new_version")})
+        )  # fmt: skip
+    return stmt
+
+
 _CREATE = insert(CASES).values({c.name: bindparam(f"p_{c.name}", type_=c.type) for c in CASES.c if c.name != "id"}).returning(
     CASES.c.id
 )
 
 
+def _remember(rec: CaseRecord, values: dict[str, Any]) -> CaseRecord:
+    vars(rec)[_AS_READ] = {name: values.get(name) for name in _COMPARED}
+    return rec
 
 
 def load(session: Session, case_id: int) -> CaseRecord | None:
     row = session.connection().execute(_LOAD, {"p_id": case_id}).mappings().first()
-    return CaseRecord(dict(row)) if row is not None else None
+    if row is None:
+        return None
+    values = dict(row)
+    return _remember(CaseRecord(values), values)
 
 
-def create(session: Session, **values: Any) -> CaseRecord:
-    """Insert a new case row (version 1) and return it as a record with its id."""
-    values = {"version": 1, "closed": False, "escalation_level": 0, "kind": None, "severity": None, "subject": None,
-              "search_text": None, "assigned_unit_id": None, "handling_unit_id": None, "deadline_at": None, "deadline_info": None,
-              "limitation_expires_on": None, **values}  # fmt: skip
-    case_id = session.connection().execute(_CREATE, {f"p_{k}": v for k, v in values.items()}).scalar_one()
-    return CaseRecord({**values, "id": case_id})
+def new(**values: Any) -> CaseRecord:
+    """A case not yet written (no id): the filing transition fills it in, then `insert_new` writes it once."""
+    values = {"id": None, "version": 1, "closed": False, "escalation_level": 0, "kind": None, "severity": None,
+              "subject": None, "search_text": None, "assigned_unit_id": None, "handling_unit_id": None, "deadline_at": None,
+              "deadline_info": None, "limitation_expires_on": None, **values}  # fmt: skip
+    return CaseRecord(values)
+
+
+def insert_new(session: Session, rec: CaseRecord) -> None:
+    """Write a new case with everything its filing set, in one INSERT (not an INSERT and an UPDATE); sets its id."""
+    values = {k: v for k, v in vars(rec).items() if k != _AS_READ}
+    rec.id = session.connection().execute(_CREATE, {f"p_{k}": v for k, v in values.items() if k != "id"}).scalar_one()
+    _remember(rec, vars(rec))
 
 
 def save(session: Session, rec: CaseRecord) -> None:
     """Write the record back if nobody changed the row since it was read; else StaleVersion, nothing written."""
-    params = {f"p_{name}": getattr(rec, name) for name in _MUTABLE}
+    as_read: dict[str, Any] = vars(rec).get(_AS_READ) or {}
+    columns = _ALWAYS + tuple(n for n in _COMPARED if n not in as_read or as_read[n] != getattr(rec, n))
+    params = {f"p_{name}": getattr(rec, name) for name in columns}
     params.update(p_id=rec.id, p_version=rec.version, p_new_version=rec.version + 1)
-    result = session.connection().execute(_SAVE, params)
+    result = session.connection().execute(_save_statement(columns), params)
     if result.rowcount != 1:
         raise StaleVersion(rec.version, None)
     rec.version += 1
+    _remember(rec, vars(rec))

@@ -10,8 +10,9 @@ only when the person confirms it, and then the administrators are told.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 
-from sqlalchemy import exists, select
+from sqlalchemy import bindparam, exists, select
 from sqlalchemy.orm import Session
 
 from engine.errors import NeedsConfirmation, Unresolvable
@@ -59,9 +60,23 @@ def resolve_exactly(defn: Definition, relation: str, case: CaseRow, chart: Calla
     return unit_id
 
 
+@lru_cache(maxsize=512)
+def _acting_roles(defn: Definition, state: str) -> frozenset[str]:
+    return frozenset(r for t in defn.transitions_from(state) if t.scope in ACTING_SCOPES for r in t.roles)
+
+
 def acting_roles(defn: Definition, state: str) -> set[str]:
-    """Roles that act on a case in `state` as members of the unit holding it."""
-    return {r for t in defn.transitions_from(state) if t.scope in ACTING_SCOPES for r in t.roles}
+    """Roles that act on a case in `state` as members of the unit holding it (fixed per definition version)."""
+    return set(_acting_roles(defn, state))
+
+
+# Built once with an expanding parameter for the roles: building the statement (and its cache key)
+# on every transition cost more than running it.
+_STAFFED = select(
+    exists()
+    .where(User.unit_id == bindparam("p_unit"), User.active.is_(True), Unit.id == User.unit_id, Unit.active.is_(True))
+    .where(exists().where(UserRole.user_id == User.id, UserRole.role.in_(bindparam("p_roles", expanding=True))))
+)
 
 
 def can_anyone_act(session: Session, defn: Definition, state: str, unit_id: int) -> bool:
@@ -69,15 +84,10 @@ def can_anyone_act(session: Session, defn: Definition, state: str, unit_id: int)
 
     True when nobody needs to act there (a terminal state, or one acted on from elsewhere).
     """
-    roles = acting_roles(defn, state)
+    roles = _acting_roles(defn, state)
     if not roles or defn.states[state].terminal:
         return True
-    q = select(
-        exists()
-        .where(User.unit_id == unit_id, User.active.is_(True), Unit.id == User.unit_id, Unit.active.is_(True))
-        .where(exists().where(UserRole.user_id == User.id, UserRole.role.in_(roles)))
-    )
-    return bool(session.scalar(q))
+    return bool(session.connection().execute(_STAFFED, {"p_unit": unit_id, "p_roles": sorted(roles)}).scalar())
 
 
 def unit_name(session: Session, unit_id: int) -> str:

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from engine.audit import log as audit_log
 from engine.audit.log import Operator
 from engine.cases.journal import append_event, notify
+from engine.errors import BrokenInvariant
 from engine.jobs.leases import FAILED
 from engine.org.actors import Actor
 from engine.org.chart import OrgChart
@@ -39,7 +40,8 @@ TOPICS = {
     ESCALATION: "timer.escalated",
     LIMITATION_WARNING: "timer.limitation_warning",
 }
-assert all(t.startswith(TIMER_TRIGGER_PREFIX) for t in TOPICS.values())
+if not all(t.startswith(TIMER_TRIGGER_PREFIX) for t in TOPICS.values()):  # deadlines recognise timer events by it
+    raise BrokenInvariant("a timer topic without the timer prefix")
 
 
 @dataclass(frozen=True)
@@ -150,18 +152,19 @@ def sync_on_transition(
     The caller has flushed the case first, so on PostgreSQL the case row is locked before any
     timer row, the same order the sweep takes (no deadlock between a person and a sweeper).
     """
-    if restarted or case.closed:
-        if from_state is not None:
-            cancel_pending(session, case.id, now, stage=True)
-        schedule_stage(session, case, seq, now, calendar)
     rule = defn.limitation
+    stage = restarted or case.closed
+    watching = rule is not None and not case.closed and case.state in rule.watch_states
+    was_watching = rule is not None and from_state is not None and from_state in rule.watch_states
+    expiry = case.limitation_expires_on
+    # One UPDATE cancels what the stage left and (when it ends or moves) the limitation's warnings.
+    if from_state is not None:
+        cancel_pending(session, case.id, now, stage=stage,
+                       limitation=was_watching and (not watching or expiry != old_expiry))  # fmt: skip
+    if stage:
+        schedule_stage(session, case, seq, now, calendar)
     if rule is None:
         return
-    watching = not case.closed and case.state in rule.watch_states
-    was_watching = from_state is not None and from_state in rule.watch_states
-    expiry = case.limitation_expires_on
-    if from_state is not None and was_watching and (not watching or expiry != old_expiry):
-        cancel_pending(session, case.id, now, stage=False, limitation=True)
     if watching and expiry is not None and (not was_watching or expiry != old_expiry):
         planned = plan_limitation_timers(defn, expiry)
         passed = [p for p in planned if p.due_at <= now]
@@ -214,11 +217,13 @@ def fire_timer(
     }
     if timer.kind == LIMITATION_WARNING:
         expiry = case.limitation_expires_on
-        assert expiry is not None
+        if expiry is None:  # still_applies checked it
+            raise BrokenInvariant(f"a limitation warning on case {case.id}, which has no limitation date")
         data.update(expires_on=expiry.isoformat(), days_before=timer.level)
         payload.update(expires_on=expiry.isoformat(), days_left=(expiry - now.astimezone(LOCAL_TZ).date()).days)
     else:
-        assert case.deadline_at is not None
+        if case.deadline_at is None:  # still_applies checked it
+            raise BrokenInvariant(f"a deadline timer on case {case.id}, which has no deadline")
         left = remaining_working_days(case.deadline_at, now, calendar)
         data.update(deadline=case.deadline_at.isoformat(), working_days_left=left)
         payload.update(deadline=case.deadline_at.isoformat(), working_days_left=left)

@@ -76,7 +76,8 @@ def sign_in(rt: Runtime, username: str, password: str, lockout: Lockout = Lockou
     fresh = hash_password(password) if needs_rehash(stored) else None
     with rt.uow() as uow:
         user = uow.session.scalar(select(User).where(User.id == user_id).with_for_update(of=User))
-        assert user is not None
+        if user is None:  # deleted between the password check and now: not signed in
+            return SignInResult(WRONG)
         user.failed_logins, user.failed_logins_since = 0, None
         if fresh is not None and user.password_hash == stored:  # not if the password changed meanwhile
             user.password_hash = fresh

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
+from engine.errors import BrokenInvariant
 from engine.time.calendar import WorkingCalendar, end_of_local_day
 from engine.time.clock import LOCAL_TZ
 from workflows.definition import Definition, StateSpec
@@ -219,7 +220,8 @@ def replay_stage(
                 level = max(level, int(ev.data.get("level") or 0))
             continue
         if ev.trigger == EXTEND_TRIGGER:
-            assert deadline is not None and info is not None, "an extension needs a deadline"
+            if deadline is None or info is None:
+                raise BrokenInvariant(f"event {ev.seq} extends a deadline the history never set")
             deadline, info = extend(deadline, info, int(ev.data["working_days"]), ev.at, calendar, ev.seq,
                                     str(ev.data.get("reason", "")), ev.actor_id)  # fmt: skip
             level = 0

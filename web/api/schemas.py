@@ -72,7 +72,9 @@ class CaseQuery(Strict):
         description="all: every case you may see; my_work: waiting on you; waiting: yours to act on, held elsewhere.",
     )
     sort: Literal["newest", "deadline"] = Field(
-        default="newest", description="newest filed first, or most urgent deadline first."
+        default="newest",
+        description="newest filed first, or most urgent deadline first; my_work and waiting are always most urgent "
+        "first, as on the worklist.",
     )
     page: int = Field(default=1, ge=1, le=100_000)
     per_page: int = Field(default=25, ge=1, le=100)
