@@ -75,8 +75,9 @@ def _accepted(org: Org, actor: Actor, case_id: int, trigger: str) -> bool:
 
 def _listed(org: Org, defn: Definition, actor: Actor, case_ids: list[int], responsible: bool | None) -> set[int]:
     with org.rt.read_session() as s:
-        q = sa.select(Case.id).where(Case.id.in_(case_ids), policy.actionable_clause([defn], actor, responsible=responsible),
-                                     policy.visible_clause([defn], actor))  # fmt: skip
+        branches = policy.actionable_branches([defn], actor, responsible=responsible)
+        actionable = sa.or_(sa.false(), *(b.clause(actor) for b in branches))
+        q = sa.select(Case.id).where(Case.id.in_(case_ids), actionable, policy.visible_clause([defn], actor))
         return set(s.scalars(q))
 
 

@@ -79,7 +79,7 @@ def acting_roles(t: TransitionSpec, actor: Actor) -> frozenset[str]:
     """The actor's roles in which it may fire `t` on some case (its roles, its unit's type); empty: none.
 
     The part of the rule that does not depend on the case: `may_fire` adds the scope for one case,
-    `actionable_clause` adds it as SQL for a worklist."""
+    `actionable_branches` adds it as SQL for a worklist."""
     if actor.is_system:
         return frozenset()  # the system only fires timers, never a person's transition
     roles = actor.roles.intersection(t.roles)
