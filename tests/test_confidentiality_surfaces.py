@@ -24,6 +24,7 @@ import zipfile
 from dataclasses import dataclass, field
 
 import pytest
+from engine.read.statistics import Scope
 from flask import Flask
 from sqlalchemy import select
 
@@ -34,7 +35,6 @@ from engine.jobs.sweep import sweep
 from engine.org import admin
 from engine.org.actors import Actor
 from engine.read.reporting import iter_cases
-from engine.read.statistics import Scope
 from engine.store.models import Attachment, Case, User
 from engine.time.periods import parse_period
 from engine.time.workday_index import ensure

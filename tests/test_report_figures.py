@@ -7,9 +7,9 @@ from datetime import date
 
 import pytest
 import sqlalchemy as sa
+from engine.read.statistics import Scope, compute, percentile_cont
 
 from engine.read.reporting import make_report
-from engine.read.statistics import Scope, compute, percentile_cont
 from engine.store.report_models import WorkingDayIndex
 from engine.time.calendar import WorkingCalendar
 from engine.time.clock import FrozenClock

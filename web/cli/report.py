@@ -14,13 +14,13 @@ from dataclasses import replace
 from pathlib import Path
 
 import click
+from engine.read.statistics import Scope
 from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from engine.org.actors import Actor
 from engine.read.reporting import build, iter_cases
-from engine.read.statistics import Scope
 from engine.store.models import Unit
 from engine.time.periods import PeriodError, PeriodOutOfRange, parse_period
 from engine.time.workday_index import ensure

@@ -85,7 +85,7 @@ def write_csv(report: Report, cases: Iterable[CaseRow], out: io.TextIOBase | io.
     for row in figure_rows(report):
         writer.writerow(_csv_row(row))
     writer.writerow([])
-    writer.writerow(_csv_row(case_headers(report.lang)))
+    writer.writerow(_csv_row(case_headers(report.lang, report)))
     for case in cases:
         writer.writerow(_csv_row(case_values(case)))
         if tick:
@@ -118,7 +118,7 @@ def write_xlsx(report: Report, cases: Iterable[CaseRow], out: io.BufferedIOBase 
         figures.append(_xlsx_row(figures, row))
 
     sheet = wb.create_sheet(w["cases"])
-    headers = case_headers(report.lang)
+    headers = case_headers(report.lang, report)
     for i, width in enumerate((18, 34, 40, 28, 28, 20, 14, 14, 18, 14, 40, 16, 14), start=1):
         sheet.column_dimensions[get_column_letter(i)].width = width
     print_setup(sheet, title_row=1)
