@@ -24,7 +24,6 @@ import zipfile
 from dataclasses import dataclass, field
 
 import pytest
-from engine.read.statistics import Scope
 from flask import Flask
 from sqlalchemy import select
 
@@ -34,6 +33,7 @@ from engine.errors import NotFound, NotPermitted
 from engine.jobs.sweep import sweep
 from engine.org import admin
 from engine.org.actors import Actor
+from engine.read.figures import Scope
 from engine.read.reporting import iter_cases
 from engine.store.models import Attachment, Case, User
 from engine.time.periods import parse_period

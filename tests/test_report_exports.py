@@ -9,9 +9,9 @@ from datetime import date, datetime
 import pytest
 from docx import Document
 from docx.enum.section import WD_ORIENT
-from engine.read.statistics import Scope
 from openpyxl import load_workbook
 
+from engine.read.figures import Scope
 from engine.read.reporting import Report, iter_cases, make_report
 from engine.time.clock import FrozenClock
 from engine.time.periods import parse_period

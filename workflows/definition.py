@@ -273,6 +273,8 @@ class ReportingSpec:
     decision_number_field: str | None = None
     decision_date_field: str | None = None
     unit_types_list: str | None = None  # the units the dashboard offers to pick
+    title_vi: str = ""  # the periodic report's title ("Kết quả tiếp nhận, xử lý ..."); the workflow's label when empty
+    title_en: str = ""
     position: int = 100  # where the workflow comes among the dashboard's and the filing page's choices
 
     @property

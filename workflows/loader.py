@@ -554,6 +554,12 @@ def _list_name(c: _Checker, where: str, value: Any, lists: dict[str, Any]) -> st
     return str(value)
 
 
+def _text(c: _Checker, where: str, value: Any) -> str:
+    if not isinstance(value, str):
+        c.fail(where, f"must be text, got {value!r}")
+    return str(value)
+
+
 def _only_keys(c: _Checker, section: str, spec: dict[str, Any], known: tuple[str, ...]) -> None:
     for key in spec:
         if key not in known:
@@ -563,7 +569,7 @@ def _only_keys(c: _Checker, section: str, spec: dict[str, Any], known: tuple[str
 REPORTING_KEYS = (
     "handling_state", "handled", "assessed", "dismissed", "published", "kind_list", "kind_label_vi", "kind_label_en",
     "measures_field", "measures_list", "outcome_field", "outcome_list", "amount_field", "decision_number_field",
-    "decision_date_field", "unit_types_list", "position",
+    "decision_date_field", "unit_types_list", "position", "title_vi", "title_en",
 )  # fmt: skip
 
 
@@ -613,6 +619,8 @@ def _parse_reporting(c: _Checker, spec: Any, states: dict[str, StateSpec], trans
                                         ("date",)),  # fmt: skip
         unit_types_list=_list_name(c, "reporting.unit_types_list", spec.get("unit_types_list"), lists),
         position=_positive_int(c, "reporting.position", spec.get("position", 100)),
+        title_vi=_text(c, "reporting.title_vi", spec.get("title_vi", "")),
+        title_en=_text(c, "reporting.title_en", spec.get("title_en", "")),
     )
 
 

@@ -87,6 +87,16 @@ class Report:
         return r.kind_label(self.lang) if r else ("Loại" if self.lang == "vi" else "Kind")
 
     @property
+    def title(self) -> str:
+        """The report's title, the workflow's `[reporting] title_vi/en` (its label when none)."""
+        d = self.definition
+        if d is None:
+            return ""
+        r = d.reporting
+        given = (r.title_vi if self.lang == "vi" else r.title_en) if r else ""
+        return given or d.label(self.lang)
+
+    @property
     def workflow_label(self) -> str:
         return self.definition.label(self.lang) if self.definition else ""
 

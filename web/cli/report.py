@@ -14,12 +14,12 @@ from dataclasses import replace
 from pathlib import Path
 
 import click
-from engine.read.statistics import Scope
 from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from engine.org.actors import Actor
+from engine.read.figures import Scope
 from engine.read.reporting import build, iter_cases
 from engine.store.models import Unit
 from engine.time.periods import PeriodError, PeriodOutOfRange, parse_period

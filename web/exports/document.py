@@ -255,7 +255,7 @@ def _annex(doc: DocumentObject, report: Report, cases: list[CaseRow], more: int)
     section.top_margin = section.bottom_margin = Mm(20)
     _para(doc, "PHỤ LỤC", bold=True, size=14)
     _para(doc, f"Danh sách vụ việc đã xử lý, công khai kết quả {report.period.label_vi()}", bold=True, size=14)
-    _para(doc, "(Kèm theo Báo cáo kết quả tiếp nhận, xử lý phản ánh vi phạm trong hoạt động báo chí)", italic=True,
+    _para(doc, f"(Kèm theo Báo cáo {report.title[:1].lower() + report.title[1:]})", italic=True,
           size=13, space_after=6)  # fmt: skip
     table = _data_table(doc, ANNEX_HEADERS,
                         ([i, c.reference, c.kind, c.subject, c.handling_unit, c.handled_on, c.measures, c.published_on]
@@ -299,8 +299,7 @@ def build_docx(report: Report, cases: Iterable[CaseRow], layout: str, settings: 
     _para(doc, "")
     _para(doc, "BÁO CÁO", bold=True, size=14)
     scope = "" if report.figures.scope.unit_id is None else f" của {report.scope_name}"
-    _para(doc, f"Kết quả tiếp nhận, xử lý phản ánh vi phạm trong hoạt động báo chí,\ntrang thông tin điện tử, "
-               f"mạng xã hội{scope} {report.period.label_vi()}", bold=True, size=14)  # fmt: skip
+    _para(doc, f"{report.title}{scope} {report.period.label_vi()}", bold=True, size=14)
     _para(doc, "-----", size=14, space_after=6)
     _body(doc, report, listed, more)
     _signature(doc, layout, s)

@@ -42,8 +42,7 @@ def _words(report: Report) -> dict[str, str]:
         "closed": "Kết thúc" if vi else "Closed",
         "figures": "Số liệu" if vi else "Figures",
         "cases": "Vụ việc" if vi else "Cases",
-        "title": ("Báo cáo kết quả tiếp nhận, xử lý phản ánh vi phạm báo chí" if vi
-                  else "Report on press-violation cases received and handled"),
+        "title": ("Báo cáo " if vi else "Report: ") + (report.title[:1].lower() + report.title[1:] if vi else report.title),
         "period": "Kỳ báo cáo" if vi else "Period",
         "scope": "Phạm vi" if vi else "Scope",
     }  # fmt: skip
