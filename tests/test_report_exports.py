@@ -50,7 +50,7 @@ def test_xlsx_has_figures_and_cases_as_numbers_and_dates(report: Report) -> None
     assert figures[("Theo loại vi phạm", "Xa rời tôn chỉ, mục đích")] == 1
     assert figures[("Theo cơ quan xử lý", "Phòng Văn hóa và Thông tin")] == 2
     assert figures[("Theo đơn vị phản ánh (xã, thị trấn)", "Đảng bộ xã Mường So")] == 6
-    assert figures[("Theo tháng", "Tháng 03/2026: tiếp nhận")] == 6
+    assert figures[("Theo tháng", "Tháng 03/2026: tiếp nhận")] == 7  # calendar March: G (14/03) and H (15/03) both
     assert all(isinstance(v, int | float) for v in figures.values())
     rows = list(wb["Vụ việc"].iter_rows(values_only=True))
     assert rows[0][:3] == ("Số hiệu", "Loại vi phạm", "Đối tượng bị phản ánh")
@@ -65,7 +65,7 @@ def test_csv_has_a_bom_and_vietnamese(report: Report) -> None:
     data = csv_bytes(report, report.cases)
     assert data.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
-    assert rows[1] == ["Kỳ báo cáo", "năm 2026 (15/12/2025 – 14/12/2026)"]
+    assert rows[1] == ["Kỳ báo cáo", "năm 2026 (01/01/2026 – 31/12/2026)"]
     assert ["Tổng hợp", "Vụ việc tiếp nhận trong kỳ", "7", ""] in rows
     assert ["Theo trạng thái xử lý", "Không có căn cứ (đã bác)", "1", ""] in rows
     header = rows.index(["Số hiệu", "Loại vi phạm", "Đối tượng bị phản ánh", "Đơn vị phản ánh", "Cơ quan xử lý", "Trạng thái",
