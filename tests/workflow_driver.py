@@ -138,10 +138,11 @@ def actor_for(org: Org, defn: Definition, t: TransitionSpec, case: Case | None, 
     return org.as_role(role, actor_unit(org, t, case, role, defn))
 
 
-def file_case(org: Org, name: str, *, confidential: bool = False, role: str | None = None) -> Driven:
+def file_case(org: Org, name: str, *, confidential: bool = False, role: str | None = None,
+              who: Actor | None = None) -> Driven:  # fmt: skip
     defn = definition(org, name)
     t = defn.create_transition
-    who = actor_for(org, defn, t, None, role=role)
+    who = who or actor_for(org, defn, t, None, role=role)
     flag = defn.confidentiality.get("flag_field")
     data = data_for(org, defn, t, **({flag: confidential} if flag else {}))
     with org.rt.uow() as uow:
@@ -175,8 +176,8 @@ def paths(defn: Definition) -> dict[str, list[str]]:
     return found
 
 
-def case_in(org: Org, name: str, state: str, *, confidential: bool = False) -> Driven:
-    driven = file_case(org, name, confidential=confidential)
+def case_in(org: Org, name: str, state: str, *, confidential: bool = False, who: Actor | None = None) -> Driven:
+    driven = file_case(org, name, confidential=confidential, who=who)
     for trigger in paths(definition(org, name))[state]:
         driven = fire_step(org, name, driven, trigger)
     return driven
