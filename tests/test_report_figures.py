@@ -83,7 +83,7 @@ def test_case_list_handled_or_published_in_the_period(scenario, org: Org) -> Non
     assert report.cases_total == 3
     a, c, e = report.cases
     assert [a.reference, c.reference, e.reference] == [scenario.refs[k] for k in "ACE"]
-    assert (a.handled_on, a.published_on, a.decision_number, a.measures, a.fine_amount) == (
+    assert (a.handled_on, a.published_on, a.decision_number, a.measures, a.amount) == (
         date(2026, 3, 11), date(2026, 3, 12), "01/QĐ-XPHC", "Phạt tiền", 10_000_000)
     assert (e.handling_unit, e.kind, e.filing_unit) == ("Công an huyện", "Xa rời tôn chỉ, mục đích", "Đảng bộ xã Sin Suối Hồ")
     assert c.published_on is None and c.state == "Đã xử lý"

@@ -181,7 +181,7 @@ def view(r: PublicResult) -> dict[str, Any]:
         "subject_type": _choice(defn, reg.subject_type_field, r.subject_type, lg),
         "kind": _choice(defn, reg.kind_field, r.kind, lg),
         "outcome": _choice(defn, reg.outcome_field, r.outcome, lg),
-        "measures": measures, "fine_amount": r.fine_amount, "suspension_months": r.suspension_months,
+        "measures": measures, "amounts": dict(r.amounts),
         "decision": {"number": r.decision_number, "date": r.decision_date, "body": r.deciding_body,
                      "decided_by": r.decided_by, "legal_basis": r.legal_basis},
         "summary": r.summary,

@@ -84,8 +84,6 @@ class PublicResult:
     kind: str
     outcome: str
     measures: tuple[str, ...]
-    fine_amount: int | None
-    suspension_months: int | None
     decision_number: str
     decision_date: date | None
     legal_basis: str
@@ -198,13 +196,11 @@ def project(
                   for f in _public_field_order(defn) if f.name in facts and f.name not in used)  # fmt: skip
     amounts = tuple((key, amount) for key, fname in reg.measure_amounts.items()
                     if (amount := _int(facts.get(fname))) is not None)  # fmt: skip
-    amount_of = dict(amounts)
     return PublicResult(
         reference=reference, published_at=published_at, updated_at=updated_at,
         subject=m.mask(shown(reg.subject_field)), subject_type=shown(reg.subject_type_field),
         kind=shown(reg.kind_field), outcome=shown(reg.outcome_field),
         measures=tuple(str(x) for x in measures if isinstance(x, str)),
-        fine_amount=amount_of.get("fine"), suspension_months=amount_of.get("suspension"),
         decision_number=shown(reg.decision_number_field), decision_date=_date(slot(reg.decision_date_field)),
         legal_basis=m.mask(shown(reg.legal_basis_field)), decided_by=m.mask(shown(reg.decided_by_field)),
         deciding_body=deciding_body, summary=m.mask(shown(reg.summary_field)),

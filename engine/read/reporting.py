@@ -59,7 +59,7 @@ class CaseRow:
     decision_number: str
     decision_date: date | None
     measures: str
-    fine_amount: int | None
+    amount: int | None  # the `[reporting] amount_field` (a fine), when the workflow has one
     published_on: date | None
 
 
@@ -334,7 +334,7 @@ def iter_cases(session: Session, registry: DefinitionRegistry, period: Period, s
             handled_on=_local(h_at),
             decision_number=str(data.get(r.decision_number_field) or "") if r and r.decision_number_field else "",
             decision_date=_iso(data.get(r.decision_date_field)) if r and r.decision_date_field else None, measures=measures,
-            fine_amount=int(fine) if isinstance(fine, int | float) else None, published_on=_local(pub_at),
+            amount=int(fine) if isinstance(fine, int | float) else None, published_on=_local(pub_at),
         )  # fmt: skip
 
 
@@ -350,7 +350,7 @@ CASE_COLUMNS: dict[str, tuple[str, str]] = {
     "decision_number": ("Số quyết định", "Decision number"),
     "decision_date": ("Ngày quyết định", "Decision date"),
     "measures": ("Biện pháp xử lý", "Measures"),
-    "fine_amount": ("Số tiền phạt (đồng)", "Fine (VND)"),
+    "amount": ("Số tiền", "Amount"),
     "published_on": ("Ngày công khai", "Published on"),
 }
 
@@ -360,6 +360,10 @@ def case_headers(lang: str = "vi", report: Report | None = None) -> list[str]:
     heads = {k: _t(v, lang) for k, v in CASE_COLUMNS.items()}
     if report is not None:
         heads["kind"] = report.kind_label
+        r = report.definition.reporting if report.definition else None
+        amount = report.definition.field_spec(r.amount_field) if report.definition and r and r.amount_field else None
+        if amount is not None:
+            heads["amount"] = amount.label(lang)
     return list(heads.values())
 
 
