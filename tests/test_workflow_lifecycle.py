@@ -12,11 +12,15 @@ from __future__ import annotations
 
 import pytest
 from flask import Flask
+from sqlalchemy import func, select
 
 from engine.cases.history import verify_case
+from engine.jobs.sweep import sweep
 from engine.read.figures import Scope
 from engine.read.queries import WorklistFilter, visible_cases
 from engine.read.reporting import make_report
+from engine.store.models import OutboxMessage, Timer
+from engine.time.clock import FrozenClock
 from engine.time.periods import parse_period
 from tests.support import Org
 from tests.test_web_fixtures import signed_in, text
@@ -26,7 +30,7 @@ pytest_plugins = ["tests.test_web_fixtures"]
 
 
 @pytest.mark.parametrize("name", WORKFLOWS)
-def test_every_state_of_every_workflow_is_reached_and_kept(app: Flask, org: Org, name: str) -> None:
+def test_every_state_of_every_workflow_is_reached_and_kept(app: Flask, org: Org, clock: FrozenClock, name: str) -> None:
     defn = definition(org, name)
     reached = {}
     for state in paths(defn):
@@ -49,6 +53,24 @@ def test_every_state_of_every_workflow_is_reached_and_kept(app: Flask, org: Org,
                 page = visible_cases(s, org.rt.registry, who, org.rt.clock.now(), WorklistFilter(), page=1)
             assert driven.case_id in {c.id for c in page.items}, f"{name} {state}: not on the {spec.responsible}'s worklist"
     assert set(reached) == set(defn.states)
+
+    # notifications and timers from the file alone: every notifying step wrote messages that reach someone,
+    # and a month later every open stage with escalations has escalated
+    with org.rt.read_session() as s:
+        for state, driven in reached.items():
+            rows = s.execute(select(OutboxMessage.status).where(OutboxMessage.case_id == driven.case_id)).all()
+            notifying = any(t.notify for t in defn.transitions if t.trigger in driven.steps)
+            assert bool(rows) >= notifying, f"{name} {state}: no message for a notifying step"
+            assert all(st != "failed" for (st,) in rows), f"{name} {state}: a message found nobody"
+            timers = s.scalar(select(func.count()).select_from(Timer).where(Timer.case_id == driven.case_id,
+                                                                               Timer.status == "pending"))  # fmt: skip
+            assert bool(timers) == (defn.states[state].deadline is not None), f"{name} {state}: timers"
+    clock.advance(days=30)
+    sweep(org.rt)
+    for state, driven in reached.items():
+        spec = defn.states[state]
+        if spec.timers.escalation:
+            assert load(org, driven.case_id).escalation_level >= 1, f"{name} {state}: never escalated"
 
     supervisor = signed_in(app, "supervisor")
     for state, driven in reached.items():
