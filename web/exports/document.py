@@ -212,10 +212,19 @@ def _body(doc: DocumentObject, report: Report, cases: list[CaseRow], more: int) 
                f"đến ngày {report.period.end:%d/%m/%Y}.", italic=True, size=13, space_after=6)  # fmt: skip
     _para(doc, "I. KẾT QUẢ TIẾP NHẬN, XỬ LÝ", bold=True, align=WD_ALIGN_PARAGRAPH.LEFT, space_after=6)
     share = "" if fig.share_in_time is None else f"; tỷ lệ xử lý đúng hạn {_num(round(100 * fig.share_in_time, 1))}%"
-    _para(doc, f"Trong kỳ, các cơ quan chức năng {scope} tiếp nhận {_num(fig.opened)} phản ánh vi phạm trong hoạt động "
-               f"báo chí, trang thông tin điện tử, mạng xã hội; đã thẩm định, chuyển xử lý {_num(fig.assessed)} vụ việc, "
-               f"bác {_num(fig.dismissed)} phản ánh không có căn cứ; đã xử lý {_num(fig.handled)} vụ việc{share}; "
-               f"đã công khai kết quả xử lý {_num(fig.published)} vụ việc trên các phương tiện thông tin đại chúng. "
+    # Counted words only for what the workflow counts (its `[reporting]` triggers): no "published" for one
+    # that publishes nothing.
+    r = report.definition.reporting if report.definition else None
+    what = (report.workflow_label or "vụ việc").lower()
+    steps = [f"tiếp nhận {_num(fig.opened)} vụ việc ({what})"]
+    if r is None or r.assessed:
+        steps.append(f"đã thẩm định, chuyển xử lý {_num(fig.assessed)} vụ việc")
+    if r is None or r.dismissed:
+        steps.append(f"không chấp nhận (bác) {_num(fig.dismissed)} vụ việc")
+    steps.append(f"đã xử lý {_num(fig.handled)} vụ việc{share}")
+    if r is None or r.published:
+        steps.append(f"đã công khai kết quả {_num(fig.published)} vụ việc")
+    _para(doc, f"Trong kỳ, các cơ quan chức năng {scope} " + "; ".join(steps) + ". "
                f"Tại thời điểm lập báo cáo còn {_num(fig.open_now)} vụ việc đang giải quyết, trong đó "
                f"{_num(fig.overdue_now)} vụ việc quá hạn, {_num(fig.escalated_now)} vụ việc đã báo cáo cấp trên.",
           align=WD_ALIGN_PARAGRAPH.JUSTIFY, indent=True, space_after=6)  # fmt: skip
