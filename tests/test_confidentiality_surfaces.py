@@ -350,6 +350,7 @@ def _generic_filer(org: Org, defn) -> Actor:
     return actor
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # pages read through one projection on either database
 @pytest.mark.parametrize("name", WORKFLOWS)
 def test_every_workflow_hides_a_confidential_filer(app: Flask, org: Org, name: str) -> None:
     from tests.workflow_driver import case_in, definition, load, paths
