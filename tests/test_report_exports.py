@@ -85,7 +85,7 @@ def test_docx_state_layout(report: Report) -> None:
     assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in head[1] and "Độc lập - Tự do - Hạnh phúc" in head[1]
     assert "Phong Thổ, ngày 15 tháng 12 năm 2026" in head[1]
     assert "BÁO CÁO" in paras and "năm 2026" in paras
-    assert "tiếp nhận 7 phản ánh" in paras and "tỷ lệ xử lý đúng hạn 66,7%" in paras
+    assert "tiếp nhận 7 vụ việc (phản ánh vi phạm báo chí)" in paras and "tỷ lệ xử lý đúng hạn 66,7%" in paras
     summary = {r[0]: r[1] for r in tables[1][1:]}
     assert summary["Vụ việc tiếp nhận trong kỳ"] == "7" and summary["Thời gian thẩm định, trung vị"] == "1,5"
     case_table = next(t for t in tables if t[0][:2] == ["STT", "Số hiệu"])

@@ -90,3 +90,6 @@ def test_every_state_of_every_workflow_is_reached_and_kept(app: Flask, org: Org,
         assert public.get(f"/cong-khai/{reference}").status_code == 200
         assert reference in text(public.get("/cong-khai"))
         assert reference in public.get("/cong-khai.json").get_data(as_text=True)
+        if defn.reporting is not None:
+            stats = public.get(f"/cong-khai/thong-ke?workflow={name}&year={org.rt.clock.now().year}")
+            assert stats.status_code == 200 and defn.register.title() in text(stats)

@@ -74,11 +74,16 @@ def _defn(workflow: str) -> Definition:
     return runtime().registry.latest(workflow)
 
 
+def _stats_workflows() -> list[Definition]:
+    """The workflows with statistics on the register: a `[register]` and a `[reporting]`, by position."""
+    return [d for d in sorted(runtime().registry.latest_all(),
+                              key=lambda d: (d.reporting.position if d.reporting else 100, d.name))
+            if d.register is not None and d.reporting is not None]  # fmt: skip
+
+
 def _stats_workflow() -> str:
     """The workflow whose statistics are asked for (`?workflow=`), the first registered one by default; 404 otherwise."""
-    names = [d.name for d in sorted(runtime().registry.latest_all(),
-                                    key=lambda d: (d.reporting.position if d.reporting else 100, d.name))
-             if d.register is not None and d.reporting is not None]  # fmt: skip
+    names = [d.name for d in _stats_workflows()]
     wanted = arg_text("workflow", 80)
     if not names or (wanted and wanted not in names):
         abort(404)
@@ -356,6 +361,8 @@ def stats() -> Response:
         body = render_template("register/stats.html", st=st, kind_labels=kind_labels,
                                kind_label=r.kind_label(lg) if r else "", workflow=workflow,
                                title=defn.register.title(lg) if defn.register else defn.label(lg),
+                               others=[(d.name, d.register.title(lg) if d.register else d.label(lg), year)
+                                       for d in _stats_workflows() if d.name != workflow],
                                years=list(range(this_year, this_year - 6, -1)),
                                delay_days=PUBLICATION_DELAY_DAYS)  # fmt: skip
         return Response(body, mimetype="text/html")
