@@ -1,7 +1,8 @@
 """A realistic demo district (Phong Thổ, Lai Châu), seeded only through the engine's commands.
 
 Cases are filed over the past weeks on a moving clock, so the demo shows deadlines that are
-on time, due soon and overdue, and every state of both workflows.
+on time, due soon and overdue, and every state of each workflow's demo (a few requests for a correction
+or reply among them).
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ USERS = [
     ("congkhai", "Lê Thị Mai", "TTVH", ["publisher", "reporter"]),
     ("lanhdao", "Hoàng Văn Sơn", "TTVH", ["leader"]),
     ("giamsat", "Đỗ Minh Đức", "BTV", ["supervisor"]),
+    ("chuquan", "Vũ Thị Lan", "UBND", ["handler"]),
     ("quantri", "Quản trị hệ thống", "CNTT", ["admin"]),
 ]
 
@@ -99,6 +101,9 @@ def seed_demo(rt: Runtime, cases: int = 32) -> DemoResult:
         for i in range(cases):
             clock.advance(hours=20)
             made += _one_case(rt, actors, i)
+        for i, path in enumerate(CORRECTION_PATHS):
+            clock.advance(hours=5)
+            made += _correction(rt, actors, i, path)
         return DemoResult(passwords, made)
     finally:
         rt.clock = real_clock
@@ -164,6 +169,42 @@ def _one_case(rt: Runtime, a: dict[str, Actor], i: int) -> int:
         rt.clock.advance(hours=6)  # type: ignore[attr-defined]
         with rt.uow() as uow:
             version = service.fire(uow, out.case_id, trigger, a[actor_name], data, version).version
+    return 1
+
+
+# correction_request cases, one ending in each state: (the steps after the request)
+CORRECTION_PATHS = [[], ["order"], ["order", "record_result"], ["refuse"]]
+OUTLETS = [
+    ("Báo điện tử X, chuyên mục Bạn đọc", "correction"),
+    ("Trung tâm Văn hóa, Thể thao và Truyền thông huyện, bản tin truyền hình", "reply"),
+    ("Tạp chí Đời sống Miền núi, chuyên trang điện tử", "correction_apology"),
+    ("Báo điện tử Y, chuyên mục Pháp luật", "correction"),
+]
+
+
+def _correction(rt: Runtime, a: dict[str, Actor], i: int, path: list[str]) -> int:
+    """A request that an outlet publish a correction or reply, filed by a party cell or the Propaganda Department."""
+    outlet, kind = OUTLETS[i % len(OUTLETS)]
+    with rt.uow() as uow:
+        out = service.file_report(
+            uow, a["phananh"] if i % 2 == 0 else a["thamdinh"], "correction_request",
+            {"request_kind": kind, "outlet_name": outlet, "article": f"Bài \"Thu hồi đất ở bản Pa Nậm Cúm\", số {40 + i}",
+             "content": "Bài viết nêu sai số hộ bị thu hồi đất; đề nghị cải chính: chỉ có 12 hộ, đã được bồi thường.",
+             "confidential": i == 2},
+        )  # fmt: skip
+    steps = {
+        "order": {"document_number": f"{20 + i}/UBND-VHTT",
+                  "instruction": "Đăng cải chính ở vị trí tương ứng trong số gần nhất."},
+        "refuse": {"reason": "unfounded", "note": "Thông tin đã đăng được xác minh là đúng."},
+        "record_result": {"outcome": "complied", "corrected_on": rt.clock.now().date().isoformat(),
+                          "placement": "Chuyên mục Bạn đọc, số ra gần nhất",
+                          "public_summary": "Cơ quan báo chí đã đăng cải chính số hộ bị thu hồi đất."},
+    }  # fmt: skip
+    version = out.version
+    for trigger in path:
+        rt.clock.advance(hours=6)  # type: ignore[attr-defined]
+        with rt.uow() as uow:
+            version = service.fire(uow, out.case_id, trigger, a["chuquan"], steps[trigger], version).version
     return 1
 
 

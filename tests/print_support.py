@@ -23,6 +23,6 @@ def many_cases(report: Report, n: int = 60) -> list[CaseRow]:
             filing_unit="Đảng bộ xã Mường So", handling_unit="Phòng Văn hóa và Thông tin",
             filed_on=day, handled_on=day + timedelta(days=9), decision_number=f"{i + 1:02d}/QĐ-XPHC",
             decision_date=day + timedelta(days=9), measures="Phạt tiền; Buộc gỡ bỏ nội dung",
-            fine_amount=10_000_000, published_on=day + timedelta(days=12),
+            amount=10_000_000, published_on=day + timedelta(days=12),
         ))  # fmt: skip
     return out

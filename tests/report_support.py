@@ -1,6 +1,6 @@
 """A district whose report figures are known by construction: cases driven through the engine by the clock.
 
-Timeline (Hà Nội time; March 2026 has no public holiday; reporting months cut off on the 14th):
+Timeline (Hà Nội time; March 2026 has no public holiday; reporting months are calendar months):
 
   Mon 02/03 09:00  A, B, C, D filed by Mường So (false_information); E filed by Sin Suối Hồ
   Tue 03/03        C assessed -> VHTT (1 wd); E assessed -> Police as mission_deviation (1 wd)
@@ -9,8 +9,8 @@ Timeline (Hà Nội time; March 2026 has no public holiday; reporting months cut
   Wed 11/03        A handled (5 wd after assessment: in time)
   Thu 12/03        A published
   Fri 13/03        E's handling deadline extended by 5 working days
-  Sat 14/03 23:30  G filed (last minute of reporting month 2026-03)
-  Sun 15/03 00:30  H filed (first minutes of reporting month 2026-04)
+  Sat 14/03 23:30  G filed (the last minute of a month cut off on the 14th)
+  Sun 15/03 00:30  H filed (the first minutes of the next such month)
   Thu 26/03        C handled (17 wd: late, the limit is 15)
   Fri 27/03        E handled (18 wd: in time, 15 + 5 extended); then the sweep escalates D, G, H
 """

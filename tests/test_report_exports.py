@@ -11,8 +11,8 @@ from docx import Document
 from docx.enum.section import WD_ORIENT
 from openpyxl import load_workbook
 
+from engine.read.figures import Scope
 from engine.read.reporting import Report, iter_cases, make_report
-from engine.read.statistics import Scope
 from engine.time.clock import FrozenClock
 from engine.time.periods import parse_period
 from tests.report_support import build
@@ -50,7 +50,7 @@ def test_xlsx_has_figures_and_cases_as_numbers_and_dates(report: Report) -> None
     assert figures[("Theo loại vi phạm", "Xa rời tôn chỉ, mục đích")] == 1
     assert figures[("Theo cơ quan xử lý", "Phòng Văn hóa và Thông tin")] == 2
     assert figures[("Theo đơn vị phản ánh (xã, thị trấn)", "Đảng bộ xã Mường So")] == 6
-    assert figures[("Theo tháng", "Tháng 03/2026: tiếp nhận")] == 6
+    assert figures[("Theo tháng", "Tháng 03/2026: tiếp nhận")] == 7  # calendar March: G (14/03) and H (15/03) both
     assert all(isinstance(v, int | float) for v in figures.values())
     rows = list(wb["Vụ việc"].iter_rows(values_only=True))
     assert rows[0][:3] == ("Số hiệu", "Loại vi phạm", "Đối tượng bị phản ánh")
@@ -65,7 +65,7 @@ def test_csv_has_a_bom_and_vietnamese(report: Report) -> None:
     data = csv_bytes(report, report.cases)
     assert data.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
-    assert rows[1] == ["Kỳ báo cáo", "năm 2026 (15/12/2025 – 14/12/2026)"]
+    assert rows[1] == ["Kỳ báo cáo", "năm 2026 (01/01/2026 – 31/12/2026)"]
     assert ["Tổng hợp", "Vụ việc tiếp nhận trong kỳ", "7", ""] in rows
     assert ["Theo trạng thái xử lý", "Không có căn cứ (đã bác)", "1", ""] in rows
     header = rows.index(["Số hiệu", "Loại vi phạm", "Đối tượng bị phản ánh", "Đơn vị phản ánh", "Cơ quan xử lý", "Trạng thái",
@@ -85,7 +85,7 @@ def test_docx_state_layout(report: Report) -> None:
     assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in head[1] and "Độc lập - Tự do - Hạnh phúc" in head[1]
     assert "Phong Thổ, ngày 15 tháng 12 năm 2026" in head[1]
     assert "BÁO CÁO" in paras and "năm 2026" in paras
-    assert "tiếp nhận 7 phản ánh" in paras and "tỷ lệ xử lý đúng hạn 66,7%" in paras
+    assert "tiếp nhận 7 vụ việc (phản ánh vi phạm báo chí)" in paras and "tỷ lệ xử lý đúng hạn 66,7%" in paras
     summary = {r[0]: r[1] for r in tables[1][1:]}
     assert summary["Vụ việc tiếp nhận trong kỳ"] == "7" and summary["Thời gian thẩm định, trung vị"] == "1,5"
     case_table = next(t for t in tables if t[0][:2] == ["STT", "Số hiệu"])

@@ -72,7 +72,7 @@ def test_dashboard_figures_link_to_the_matching_list(app: Flask, org: Org) -> No
     listed = text(w.get(html.unescape(row.group(1))))
     assert _refs(listed) == [published.reference]
     opened = html.unescape(re.search(r'<a href="([^"]+)" class="kpi-link"><span class="kpi-n" id="kpi-opened">', page).group(1))
-    assert "from=2025-12-15" in opened and "to=2026-12-14" in opened
+    assert "from=2026-01-01" in opened and "to=2026-12-31" in opened
     assert _refs(text(w.get(opened))) == [published.reference]
     assert 'id="by_filing_unit"' in page and "/search" not in page.split('id="by_filing_unit"', 1)[1].split("</table>", 1)[0]
 

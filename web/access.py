@@ -42,7 +42,8 @@ def worklist_roles() -> set[str]:
     """Roles that act on cases: every role of a non-creating transition, except the reporter's.
 
     A reporter acts only on their own unit's reports (answering questions) and follows them on
-    "my unit's reports"; a unit leader who both files and decides (staff_discipline) keeps a worklist.
+    "my unit's reports"; a unit leader who both files and decides (a workflow whose creating transition
+    names the leader) keeps a worklist.
     """
     acting = {r for d in runtime().registry.all() for t, _ in machine_for(d).edges() for r in t.roles}
     return acting - {REPORTER_ROLE}

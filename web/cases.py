@@ -144,7 +144,7 @@ def _form_page(case_id: int, trigger: str, values: dict[str, object] | None = No
             "version": version if version is not None else cv.case.version,
             "state_label": cv.definition.states[cv.case.state].label(lang()),
             "dest_label": cv.definition.states[t.dest].label(lang()),
-            "previewable": t.trigger in public_register.PREVIEW_TRIGGERS, "preview": preview,
+            "previewable": public_register.previewable(cv.definition, t.trigger), "preview": preview,
             "question": question, "conflict": conflict,
             "refusal": refusal.message(lang()) if refusal else None,
             "confirm_unstaffed": isinstance(refusal, NeedsConfirmation),
@@ -194,7 +194,7 @@ def act(case_id: int, trigger: str) -> Response | tuple[str, int]:
     data = data_from_request(spec)
     if reused is not None:
         return _typed_back(case_id, trigger, spec, data, retry_keys.reused_message(reused.first), status=422)
-    if request.form.get("preview") and trigger in public_register.PREVIEW_TRIGGERS:
+    if request.form.get("preview") and public_register.previewable(defn, trigger):
         # "Xem trước": the public view of the result as it would be, re-rendered on the form; nothing is fired
         shown, errors = public_register.preview_for(case_id, trigger, data)
         return _form_page(case_id, trigger, data, errors, version, preview=shown)

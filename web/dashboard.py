@@ -20,8 +20,8 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from engine.read.figures import Scope, reporting_workflows
 from engine.read.reporting import Report, iter_cases, make_report
-from engine.read.statistics import PRESS, Scope
 from engine.store.models import Unit
 from engine.time.clock import LOCAL_TZ
 from engine.time.periods import Period, PeriodError, PeriodOutOfRange, YearRange, default_period, parse_period
@@ -51,12 +51,29 @@ def district_roles() -> set[str]:
 UNIT_SCOPES = ("handling_unit", "assigned_unit", "competent_unit")
 
 
-def unit_roles() -> set[str]:
+def _workflow() -> str:
+    """The workflow asked for (`?workflow=`), or the first the definitions' `[reporting] position` lists; 404 for
+    one without figures."""
+    found = [d.name for d in reporting_workflows(runtime().registry)]
+    if not found:
+        abort(404)
+    wanted = (request.args.get("workflow") or "").strip()[:80]
+    if wanted and wanted not in found:
+        abort(404)
+    return wanted or found[0]
+
+
+def workflow_choices() -> list[tuple[str, str]]:
+    """(name, label) of every workflow with figures, for the dashboard's picker."""
+    return [(d.name, d.label(lang())) for d in reporting_workflows(runtime().registry)]
+
+
+def unit_roles(workflow: str | None = None) -> set[str]:
     """Roles that see the cases their own unit holds or handled (the policy's `handling_unit` scope)."""
     return {
         role
         for d in runtime().registry.all()
-        if d.name == PRESS.workflow
+        if workflow is None or d.name == workflow
         for role, rules in d.visibility.items()
         for rule in rules
         if rule.get("scope") in UNIT_SCOPES
@@ -79,9 +96,10 @@ def _scope() -> tuple[Scope, Unit | None, bool]:
     if raw and wanted is None:
         abort(400)
     rt = runtime()
+    workflow = _workflow()
     if actor.roles & district_roles():
         unit_id, may_choose = wanted, True
-    elif actor.roles & unit_roles() and actor.unit_id is not None:
+    elif actor.roles & unit_roles(workflow) and actor.unit_id is not None:
         if wanted is not None and wanted != actor.unit_id:
             abort(403)
         unit_id, may_choose = actor.unit_id, False
@@ -93,7 +111,7 @@ def _scope() -> tuple[Scope, Unit | None, bool]:
             unit = s.get(Unit, unit_id)
         if unit is None:
             abort(404)
-    return Scope(unit_id=unit_id), unit, may_choose
+    return Scope(workflow, unit_id), unit, may_choose
 
 
 def _period(settings: ReportSettings) -> tuple[Period, str | None, YearRange]:
@@ -119,10 +137,11 @@ def _period(settings: ReportSettings) -> tuple[Period, str | None, YearRange]:
         ), years
 
 
-def _units_to_choose() -> list[Unit]:
-    """Units a case can be handled by (the definition's competent unit types), for the unit picker."""
+def _units_to_choose(workflow: str) -> list[Unit]:
+    """Units a case can be handled by (the list `[reporting] unit_types_list` names), for the unit picker."""
     rt = runtime()
-    types = {t for d in rt.registry.all() if d.name == PRESS.workflow for t in d.lists.get("competent_unit_types", {})}
+    types = {t for d in rt.registry.all() if d.name == workflow and d.reporting and d.reporting.unit_types_list
+             for t in d.lists.get(d.reporting.unit_types_list, {})}  # fmt: skip
     with rt.read_session() as s:
         return list(s.scalars(select(Unit).where(Unit.type.in_(types)).order_by(Unit.name)))
 
@@ -142,21 +161,23 @@ def _charts(report: Report) -> dict[str, object]:
     return out
 
 
-def _query(period: Period, unit: Unit | None) -> dict[str, str]:
+def _query(period: Period, unit: Unit | None, workflow: str | None = None) -> dict[str, str]:
     q = {"period": period.key}
+    if workflow:
+        q["workflow"] = workflow
     if unit is not None:
         q["unit"] = str(unit.id)
     return q
 
 
-def figure_links(report: Report, period: Period, unit: Unit | None) -> dict[str, dict[str, str]]:
+def figure_links(report: Report, period: Period, unit: Unit | None, workflow: str) -> dict[str, dict[str, str]]:
     """Each figure's list of cases on the search page, with the filters that reproduce the figure.
 
     The breakdowns count the cases received in the period (by their state now); overdue and
     escalated are counted now, over open cases. The breakdown by filing unit has no link: a list of
     the cases one party cell filed would name the reporters of confidential reports.
     """
-    base: dict[str, object] = {"workflow": PRESS.workflow}
+    base: dict[str, object] = {"workflow": workflow}
     if unit is not None:
         base["involving"] = unit.id
     received = {**base, "from": period.start.isoformat(), "to": period.end.isoformat()}
@@ -180,9 +201,10 @@ def index() -> tuple[str, int]:
     period, error, years = _period(settings)
     report = make_report(runtime(), period, scope, lang(), case_limit=0, years=years, viewer=current_actor())
     return render_template("dashboard/index.html", report=report, charts=_charts(report), unit=unit,
-                           links=figure_links(report, period, unit),
-                           may_choose=may_choose, units=_units_to_choose() if may_choose else [], error=error,
-                           query=_query(period, unit), layouts=LAYOUTS), (400 if error else 200)  # fmt: skip
+                           links=figure_links(report, period, unit, scope.workflow or ""),
+                           may_choose=may_choose, units=_units_to_choose(scope.workflow or "") if may_choose else [],
+                           error=error, query=_query(period, unit, scope.workflow), layouts=LAYOUTS,
+                           workflows=workflow_choices(), workflow=scope.workflow), (400 if error else 200)  # fmt: skip
 
 
 @bp.route("/report")
@@ -192,7 +214,8 @@ def report_page() -> tuple[str, int]:
     scope, unit, _may_choose = _scope()
     period, error, years = _period(settings)
     report = make_report(runtime(), period, scope, lang(), case_limit=PAGE_CASE_LIMIT, years=years, viewer=current_actor())
-    return render_template("dashboard/report.html", report=report, unit=unit, error=error, query=_query(period, unit),
+    return render_template("dashboard/report.html", report=report, unit=unit, error=error,
+                           query=_query(period, unit, scope.workflow),
                            limit=PAGE_CASE_LIMIT, layouts=LAYOUTS), (400 if error else 200)  # fmt: skip
 
 

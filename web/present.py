@@ -172,17 +172,5 @@ def report_facts(cv: CaseView, units: dict[int, str]) -> list[Item]:
 
 
 def reporter_words(defn: Definition, state: str) -> str:
-    """What became of a report, said the way a reporter thinks of it."""
-    words = {
-        "reported": _("Cơ quan tiếp nhận đang xem xét phản ánh của đơn vị."),
-        "awaiting_info": _("Cơ quan tiếp nhận đề nghị đơn vị bổ sung thông tin: hãy mở vụ việc và trả lời."),
-        "assessed": _("Phản ánh đã được thẩm định và chuyển cơ quan có thẩm quyền xử lý."),
-        "handled": _("Cơ quan có thẩm quyền đã ra quyết định xử lý; kết quả sắp được công khai."),
-        "published": _("Kết quả xử lý đã được công khai."),
-        "dismissed": _("Phản ánh không có căn cứ và đã bị bác; lý do ghi trong vụ việc."),
-        "closed": _("Vụ việc đã khép lại (kết quả không công khai)."),
-    }
-    if defn.name == "press_violation" and state in words:
-        return words[state]
-    spec = defn.states.get(state)
-    return spec.label(lang()) if spec else state
+    """What became of a report, said the way a reporter thinks of it (the definition's `[explanations]`)."""
+    return defn.explain(state, lang())

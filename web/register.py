@@ -28,19 +28,21 @@ from engine.errors import InvalidData
 from engine.read import public_register
 from engine.read.public_register import (
     SEARCH_MAX,
-    WORKFLOW,
     PublicResult,
     RegisterFilter,
     feed_results,
+    filter_choices,
     freshness,
     get_result,
     list_results,
+    registered,
     years,
 )
 from engine.read.public_statistics import PUBLICATION_DELAY_DAYS, published_until, statistics
 from engine.read.queries import load_visible_case
 from engine.store.models import Case
 from engine.time.clock import LOCAL_TZ
+from engine.time.workday_index import ensure
 from web.access import current_actor, runtime
 from web.forms import arg_int, arg_text
 from web.i18n import lang, local_date, money
@@ -51,19 +53,41 @@ bp = Blueprint("register", __name__)
 
 REFERENCE_RE = re.compile(r"[A-Za-z]{1,10}-\d{4}-\d{1,9}")
 ATOM = "http://www.w3.org/2005/Atom"
-PREVIEW_TRIGGERS = (public_register.PUBLISH, public_register.CORRECT)
 MAX_AGE = 60  # seconds a browser or proxy may reuse a page without asking again
 
 
 def public_url(case: Case) -> str | None:
-    """The case's entry on the public register once it is published there (None before, and for other workflows)."""
-    if case.workflow_name == public_register.WORKFLOW and case.state == public_register.PUBLISHED:
+    """The case's entry on the public register once it is published there (None before, and for workflows
+    with no `[register]`)."""
+    reg = registered(runtime().registry).get(case.workflow_name)
+    if reg is not None and case.state == reg.published_state:
         return url_for("register.detail", reference=case.reference)
     return None
 
 
-def _defn() -> Definition:
-    return runtime().registry.latest(WORKFLOW)
+def previewable(defn: Definition, trigger: str) -> bool:
+    """Whether the form of `trigger` offers "Xem trước": it publishes on the register or corrects what it published."""
+    return public_register.previews(defn, trigger)
+
+
+def _defn(workflow: str) -> Definition:
+    return runtime().registry.latest(workflow)
+
+
+def _stats_workflows() -> list[Definition]:
+    """The workflows with statistics on the register: a `[register]` and a `[reporting]`, by position."""
+    return [d for d in sorted(runtime().registry.latest_all(),
+                              key=lambda d: (d.reporting.position if d.reporting else 100, d.name))
+            if d.register is not None and d.reporting is not None]  # fmt: skip
+
+
+def _stats_workflow() -> str:
+    """The workflow whose statistics are asked for (`?workflow=`), the first registered one by default; 404 otherwise."""
+    names = [d.name for d in _stats_workflows()]
+    wanted = arg_text("workflow", 80)
+    if not names or (wanted and wanted not in names):
+        abort(404)
+    return wanted or names[0]
 
 
 def _conditional(seed: str, last_modified: datetime | None, render: Callable[[], Response]) -> Response:
@@ -112,32 +136,80 @@ def _args(**changes: Any) -> dict[str, Any]:
 # ------------------------------------------------------------------ words
 
 
-def view(defn: Definition, r: PublicResult) -> dict[str, Any]:
-    """A result in the current language, for the pages, the feed and the JSON alike.
+def _choice(defn: Definition, field_name: str | None, key: str, lg: str) -> dict[str, str]:
+    f = defn.field_spec(field_name) if field_name else None
+    label = defn.choice_label(f.choices, key, lg) if f is not None and f.choices else key
+    return {"key": key, "label": label}
+
+
+def view(r: PublicResult) -> dict[str, Any]:
+    """A result in the current language, for the pages, the feed and the JSON alike; the words are its
+    definition's (`[register]` says which public field plays which part).
 
     Its text is cleaned of code points XML 1.0 forbids (engine/cases/clean_text.py): a value stored before
     the door refused them must not make the Atom feed invalid XML, and history cannot be edited."""
     lg = lang()
+    defn = runtime().registry.get(r.workflow, r.workflow_version)
+    reg = defn.register
+    assert reg is not None  # only registered workflows are projected
+    measures_list = (defn.field_spec(reg.measures_field).choices if reg.measures_field and defn.field_spec(reg.measures_field)
+                     else None)  # fmt: skip
+    amounts = dict(r.amounts)
     measures = []
     for key in r.measures:
-        item = defn.lists.get("measures", {}).get(key, {})
+        item = defn.lists.get(measures_list or "", {}).get(key, {})
         basis = defn.basis_text(item.get("basis"), str(item.get("article", ""))) if item else ""
-        measures.append({"key": key, "label": defn.choice_label("measures", key, lg), "legal_basis": basis})
+        amount_field = defn.field_spec(reg.measure_amounts[key]) if key in reg.measure_amounts else None
+        amount = ""
+        if key in amounts and amount_field is not None:
+            amount = money(amounts[key]) if amount_field.type == "money" else f"{amounts[key]} ({amount_field.label(lg)})"
+        measures.append({"key": key, "label": defn.choice_label(measures_list, key, lg) if measures_list else key,
+                         "legal_basis": basis, "amount": amount})  # fmt: skip
+    extra = []
+    for name, value in r.extra:
+        f = defn.field_spec(name)
+        if f is not None:
+            shown = value
+            if f.type == "choice" and f.choices:
+                shown = defn.choice_label(f.choices, str(value), lg)
+            elif f.type == "date":
+                shown = local_date(value)
+            elif f.type == "money":
+                shown = money(value)
+            extra.append({"name": name, "label": f.label(lg), "value": str(shown)})
     return deep_safe({
         "reference": r.reference,
+        "workflow": {"key": defn.name, "label": defn.label(lg), "title": reg.title(lg)},
         "url": external_url("register.detail", reference=r.reference),
         "published_at": r.published_at, "updated_at": r.updated_at,
         "subject": r.subject,
-        "subject_type": {"key": r.subject_type, "label": defn.choice_label("subject_types", r.subject_type, lg)},
-        "kind": {"key": r.kind, "label": defn.choice_label("violation_kinds", r.kind, lg)},
-        "outcome": {"key": r.outcome, "label": defn.choice_label("outcomes", r.outcome, lg)},
-        "measures": measures, "fine_amount": r.fine_amount, "suspension_months": r.suspension_months,
+        "subject_type": _choice(defn, reg.subject_type_field, r.subject_type, lg),
+        "kind": _choice(defn, reg.kind_field, r.kind, lg),
+        "outcome": _choice(defn, reg.outcome_field, r.outcome, lg),
+        "measures": measures, "amounts": dict(r.amounts),
         "decision": {"number": r.decision_number, "date": r.decision_date, "body": r.deciding_body,
                      "decided_by": r.decided_by, "legal_basis": r.legal_basis},
         "summary": r.summary,
+        "details": extra,
         "corrections": [{"seq": c.seq, "at": c.at, "text": c.text} for c in r.corrections],
         "evidence": [{"sha256": e.sha256, "content_type": e.content_type, "size": e.size} for e in r.evidence],
     })  # fmt: skip
+
+
+def _labelled(choices: dict[str, str]) -> list[tuple[str, str]]:
+    """(key, label in the reader's language) of the register's filter choices."""
+    lg = lang()
+    rt = runtime()
+    out = []
+    for key, label in choices.items():
+        for d in rt.registry.latest_all():
+            if d.register is None:
+                continue
+            for lst in d.lists.values():
+                if key in lst and lst[key].get("vi") == label:
+                    label = str(lst[key].get(lg) or label)
+        out.append((key, label))
+    return out
 
 
 def _json_default(value: Any) -> str:
@@ -153,16 +225,14 @@ def index() -> Response:
 
     def render() -> Response:
         rt = runtime()
-        defn = _defn()
         f = _filter()
         with rt.read_session() as s:
             page = list_results(s, rt.registry, f, page=arg_int("page", 1) or 1)
-            year_list = years(s)
-        lg = lang()
+            year_list = years(s, rt.registry)
         body = render_template(
-            "register/index.html", page=page, results=[view(defn, r) for r in page.items], f=f.cleaned(defn),
-            kinds=[(k, defn.choice_label("violation_kinds", k, lg)) for k in defn.lists.get("violation_kinds", {})],
-            measures=[(k, defn.choice_label("measures", k, lg)) for k in defn.lists.get("measures", {})],
+            "register/index.html", page=page, results=[view(r) for r in page.items], f=f.cleaned(rt.registry),
+            kinds=_labelled(filter_choices(rt.registry, "kind")),
+            measures=_labelled(filter_choices(rt.registry, "measures")),
             years=year_list, page_url=lambda n: url_for("register.index", **_args(page=n)),
             json_url=url_for("register.listing_json", **_args(page=page.page)),
         )  # fmt: skip
@@ -177,7 +247,6 @@ def listing_json() -> Response:
 
     def render() -> Response:
         rt = runtime()
-        defn = _defn()
         with rt.read_session() as s:
             page = list_results(s, rt.registry, _filter(), page=arg_int("page", 1) or 1)
         doc = {
@@ -185,7 +254,7 @@ def listing_json() -> Response:
             "language": lang(),
             "page": page.page, "per_page": page.per_page, "total": page.total, "total_is_capped": page.capped,
             "next": external_url("register.listing_json", **_args(page=page.page + 1)) if page.has_next else None,
-            "results": [view(defn, r) for r in page.items],
+            "results": [view(r) for r in page.items],
         }  # fmt: skip
         text = json.dumps(doc, ensure_ascii=False, default=_json_default, indent=1)
         return Response(text, mimetype="application/json")
@@ -207,7 +276,7 @@ def detail(reference: str) -> Response:
             r = get_result(s, rt.registry, reference)
         if r is None:
             abort(404)
-        return Response(render_template("register/detail.html", r=view(_defn(), r)), mimetype="text/html")
+        return Response(render_template("register/detail.html", r=view(r)), mimetype="text/html")
 
     return _conditional(seed, last, render)
 
@@ -224,12 +293,11 @@ def _entry_text(v: dict[str, Any]) -> str:
     inside an f-string is invisible to the extractor, which left "Biện pháp:" untranslated)."""
     lines = [v["summary"], "", _("Đối tượng: %(s)s", s=v["subject"]), _("Loại vi phạm: %(s)s", s=v["kind"]["label"])]
     for m in v["measures"]:
-        text = _("Biện pháp: %(s)s", s=m["label"])
+        text = _("Biện pháp: %(s)s", s=m["label"]) + (f": {m['amount']}" if m["amount"] else "")
         lines.append(text + (f" ({m['legal_basis']})" if m["legal_basis"] else ""))
-    if v.get("fine_amount"):
-        lines.append(_("Số tiền phạt: %(s)s", s=money(v["fine_amount"])))
-    if v.get("suspension_months"):
-        lines.append(_("Thời hạn đình chỉ: %(n)d tháng", n=int(v["suspension_months"])))
+    if not v["measures"] and v["outcome"]["key"]:
+        lines.append(v["outcome"]["label"])
+    lines += [f"{d['label']}: {d['value']}" for d in v["details"]]
     d = v["decision"]
     lines.append(_("Quyết định: %(number)s ngày %(date)s, %(body)s", number=d["number"], date=local_date(d["date"]),
                    body=d["body"]))  # fmt: skip
@@ -244,9 +312,8 @@ def feed() -> Response:
 
     def render() -> Response:
         rt = runtime()
-        defn = _defn()
         with rt.read_session() as s:
-            results = [view(defn, r) for r in feed_results(s, rt.registry)]
+            results = [view(r) for r in feed_results(s, rt.registry)]
         ET.register_namespace("", ATOM)
         root = ET.Element(f"{{{ATOM}}}feed", {"xml:lang": lang()})
         _el(root, "id", external_url("register.index"))
@@ -278,16 +345,24 @@ def stats() -> Response:
     now = rt.clock.now()
     this_year = now.astimezone(LOCAL_TZ).year
     year = arg_int("year", this_year, 2000, this_year) or this_year
+    workflow = _stats_workflow()
+    ensure(rt)  # the figures module reads the working-day index
     with rt.read_session() as s:
-        st = statistics(s, rt.registry, rt.calendar, year, now)
-    seed = hashlib.sha256(repr((st, _defn().checksum)).encode()).hexdigest()
+        st = statistics(s, rt.registry, rt.calendar, year, now, workflow)
+    seed = hashlib.sha256(repr((st, _defn(workflow).checksum)).encode()).hexdigest()
     published = published_until(now)  # moves once a month, whatever is filed
 
     def render() -> Response:
-        defn = _defn()
+        defn = _defn(workflow)
         lg = lang()
-        kind_labels = {k: defn.choice_label("violation_kinds", k, lg) for k in defn.lists.get("violation_kinds", {})}
+        r = defn.reporting
+        kind_list = r.kind_list if r else None
+        kind_labels = {k: defn.choice_label(kind_list, k, lg) for k in defn.lists.get(kind_list, {})} if kind_list else {}
         body = render_template("register/stats.html", st=st, kind_labels=kind_labels,
+                               kind_label=r.kind_label(lg) if r else "", workflow=workflow,
+                               title=defn.register.title(lg) if defn.register else defn.label(lg),
+                               others=[(d.name, d.register.title(lg) if d.register else d.label(lg), year)
+                                       for d in _stats_workflows() if d.name != workflow],
                                years=list(range(this_year, this_year - 6, -1)),
                                delay_days=PUBLICATION_DELAY_DAYS)  # fmt: skip
         return Response(body, mimetype="text/html")
@@ -313,4 +388,4 @@ def preview_for(case_id: int, trigger: str, data: dict[str, Any]) -> tuple[dict[
         except InvalidData as err:
             return None, err.field_messages(lang())
         r = public_register.preview(s, rt.registry, case_id, trigger, cleaned, rt.clock.now(), actor.unit_id)
-        return (view(defn, r) if r else None), None
+        return (view(r) if r else None), None

@@ -31,10 +31,11 @@ bp = Blueprint("reports", __name__, url_prefix="/reports")
 
 
 def _fileable() -> list[Definition]:
-    """The newest version of each workflow this person may file in (press_violation first)."""
+    """The newest version of each workflow this person may file in, in the order the definitions'
+    `[reporting] position` gives (then by name)."""
     actor = current_actor()
     defs = [d for d in runtime().registry.latest_all() if policy.may_fire(d.create_transition, None, actor)]
-    return sorted(defs, key=lambda d: (d.name != "press_violation", d.name))
+    return sorted(defs, key=lambda d: (d.reporting.position if d.reporting else 100, d.name))
 
 
 @bp.route("/new", methods=["GET", "POST"])

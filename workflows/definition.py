@@ -189,6 +189,10 @@ class Definition:
     raw: dict[str, Any] = field(repr=False, default_factory=dict)
     extension: ExtensionPolicy | None = None
     limitation: LimitationRule | None = None
+    reporting: ReportingSpec | None = None
+    register: RegisterSpec | None = None
+    # state -> {vi, en}: what became of a case, said to the person who filed it (`[explanations]`)
+    explanations: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def key(self) -> tuple[str, int]:
@@ -225,7 +229,103 @@ class Definition:
         items = self.lists.get(self.limitation.sanction_list, {})
         return frozenset(k for k, v in items.items() if v.get("sanction") is True)
 
+    def explain(self, state: str, lang: str = "vi") -> str:
+        """The `[explanations]` words for a state, or its label when the definition gives none."""
+        words = self.explanations.get(state)
+        if words:
+            return words.get(lang) or words["vi"]
+        spec = self.states.get(state)
+        return spec.label(lang) if spec else state
+
+    def field_spec(self, name: str) -> FieldSpec | None:
+        """The first transition's field of that name (a field carries one meaning across a definition)."""
+        return next((f for t in self.transitions for f in t.fields if f.name == name), None)
+
     def basis_text(self, key: str | None, article: str = "") -> str:
         if not key or key not in self.legal_basis:
             return ""
         return self.legal_basis[key].describe(article)
+
+
+@dataclass(frozen=True)
+class ReportingSpec:
+    """`[reporting]`: what the dashboard and the periodic report count, named by this workflow's own words.
+
+    The engine's figures (engine/read/figures.py) know no trigger or field of any workflow: which
+    transitions mean a case was assessed, dismissed, handled or published, which state's deadline
+    "handled within the deadline" measures, and which fields hold the kind, the measures and the
+    amounts, are all read from here.
+    """
+
+    handling_state: str
+    handled: tuple[str, ...]
+    assessed: tuple[str, ...] = ()
+    dismissed: tuple[str, ...] = ()
+    published: tuple[str, ...] = ()
+    kind_list: str | None = None
+    kind_label_vi: str = "Loại"
+    kind_label_en: str = "Kind"
+    measures_field: str | None = None
+    measures_list: str | None = None
+    outcome_field: str | None = None
+    outcome_list: str | None = None
+    amount_field: str | None = None
+    decision_number_field: str | None = None
+    decision_date_field: str | None = None
+    unit_types_list: str | None = None  # the units the dashboard offers to pick
+    title_vi: str = ""  # the periodic report's title ("Kết quả tiếp nhận, xử lý ..."); the workflow's label when empty
+    title_en: str = ""
+    position: int = 100  # where the workflow comes among the dashboard's and the filing page's choices
+
+    @property
+    def decided(self) -> tuple[str, ...]:
+        """The triggers of a first decision on a report (time to assess runs from filing to the first)."""
+        return self.assessed + self.dismissed
+
+    def kind_label(self, lang: str = "vi") -> str:
+        return self.kind_label_vi if lang == "vi" else self.kind_label_en
+
+
+@dataclass(frozen=True)
+class RegisterSpec:
+    """`[register]`: how a case of this workflow appears on the public register.
+
+    Only fields marked `public = true` ever reach it; this section says which of them plays which
+    part (the subject, the kind, the measures, the summary ...), which transitions publish, correct
+    and withhold, and the register's title for this workflow.
+    """
+
+    published_state: str
+    publish: tuple[str, ...]
+    title_vi: str
+    title_en: str
+    correct: tuple[str, ...] = ()
+    withhold: tuple[str, ...] = ()
+    correction_field: str | None = None
+    names_field: str | None = None  # a control on the publish form: names of individuals that may be shown
+    decision_triggers: tuple[str, ...] = ()  # the unit that fired the last of these is the deciding body
+    subject_field: str | None = None
+    subject_type_field: str | None = None
+    kind_field: str | None = None
+    outcome_field: str | None = None
+    measures_field: str | None = None
+    summary_field: str | None = None
+    decision_number_field: str | None = None
+    decision_date_field: str | None = None
+    legal_basis_field: str | None = None
+    decided_by_field: str | None = None
+    # measure key -> the public field that quantifies it (fine -> fine_amount)
+    measure_amounts: dict[str, str] = field(default_factory=dict)
+
+    def title(self, lang: str = "vi") -> str:
+        return self.title_vi if lang == "vi" else self.title_en
+
+    @property
+    def slots(self) -> dict[str, str | None]:
+        """Field name per part of a result; the public fields not named here are shown as they are."""
+        return {
+            "subject": self.subject_field, "subject_type": self.subject_type_field, "kind": self.kind_field,
+            "outcome": self.outcome_field, "measures": self.measures_field, "summary": self.summary_field,
+            "decision_number": self.decision_number_field, "decision_date": self.decision_date_field,
+            "legal_basis": self.legal_basis_field, "decided_by": self.decided_by_field,
+        }  # fmt: skip

@@ -21,6 +21,8 @@ from workflows.definition import (
     LegalBasis,
     LimitationRule,
     Recipient,
+    RegisterSpec,
+    ReportingSpec,
     StateSpec,
     TimerRules,
     TransitionSpec,
@@ -283,6 +285,10 @@ def parse_definition(source: str, path: str = "<string>") -> Definition:
         if "within_limitation" in t.guards and limitation is None:
             c.fail(f"transitions[{i}] ({t.trigger}).guards", "'within_limitation' needs a [limitation] section")
 
+    reporting = _parse_reporting(c, raw.get("reporting"), states, transitions, lists)
+    register = _parse_register(c, raw.get("register"), states, transitions)
+    explanations = _parse_explanations(c, raw.get("explanations", {}), states)
+
     return Definition(
         name=name,
         version=version,
@@ -306,6 +312,9 @@ def parse_definition(source: str, path: str = "<string>") -> Definition:
         raw=raw,
         extension=extension,
         limitation=limitation,
+        reporting=reporting,
+        register=register,
+        explanations=explanations,
     )
 
 
@@ -505,3 +514,177 @@ def _parse_limitation(
         article=spec.get("article", ""),
         notify=_parse_recipients(c, "limitation.notify", spec.get("notify", []), roles, relation_names),
     )
+
+
+def _triggers(c: _Checker, where: str, value: Any, transitions: list[TransitionSpec]) -> tuple[str, ...]:
+    """A list of trigger names, each fired by some transition of the definition."""
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        c.fail(where, f"must be a list of trigger names, got {value!r}")
+    known = {t.trigger for t in transitions}
+    for v in value:
+        if v not in known:
+            c.fail(where, f"unknown trigger {v!r} (known: {', '.join(sorted(known))})")
+    return tuple(value)
+
+
+def _field_name(c: _Checker, where: str, value: Any, transitions: list[TransitionSpec], types: tuple[str, ...] = (),
+                public: bool = False) -> str | None:  # fmt: skip
+    """A field some transition declares, of one of `types` (any when empty), `public = true` when asked."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        c.fail(where, f"must be a field name, got {value!r}")
+    found = [f for t in transitions for f in t.fields if f.name == value]
+    if not found:
+        c.fail(where, f"names field {value!r}, which no transition declares")
+    if types and not any(f.type in types for f in found):
+        c.fail(where, f"field {value!r} must be of type {' or '.join(types)}, not {found[0].type}")
+    if public and not any(f.public for f in found):
+        c.fail(where, f"field {value!r} is not marked public = true, so the public register may not show it")
+    return value
+
+
+def _list_name(c: _Checker, where: str, value: Any, lists: dict[str, Any]) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or value not in lists:
+        c.fail(where, f"names list {value!r}, which [lists] does not define")
+    return str(value)
+
+
+def _text(c: _Checker, where: str, value: Any) -> str:
+    if not isinstance(value, str):
+        c.fail(where, f"must be text, got {value!r}")
+    return str(value)
+
+
+def _only_keys(c: _Checker, section: str, spec: dict[str, Any], known: tuple[str, ...]) -> None:
+    for key in spec:
+        if key not in known:
+            c.fail(f"{section}.{key}", f"is not a key of [{section}] (known: {', '.join(known)})")
+
+
+REPORTING_KEYS = (
+    "handling_state", "handled", "assessed", "dismissed", "published", "kind_list", "kind_label_vi", "kind_label_en",
+    "measures_field", "measures_list", "outcome_field", "outcome_list", "amount_field", "decision_number_field",
+    "decision_date_field", "unit_types_list", "position", "title_vi", "title_en",
+)  # fmt: skip
+
+
+def _parse_reporting(c: _Checker, spec: Any, states: dict[str, StateSpec], transitions: list[TransitionSpec],
+                     lists: dict[str, Any]) -> ReportingSpec | None:  # fmt: skip
+    """`[reporting]`: which transitions the figures count, and which fields they read (engine/read/figures.py)."""
+    if spec is None:
+        return None
+    if not isinstance(spec, dict):
+        c.fail("reporting", "must be a table")
+    _only_keys(c, "reporting", spec, REPORTING_KEYS)
+    handling_state = c.need(spec, "handling_state", "reporting", str)
+    if handling_state not in states:
+        c.fail("reporting.handling_state", f"unknown state {handling_state!r}")
+    if states[handling_state].deadline is None:
+        c.fail("reporting.handling_state", f"state {handling_state!r} has no deadline to be handled within")
+    handled = _triggers(c, "reporting.handled", c.need(spec, "handled", "reporting", (list, str)), transitions)
+    if not handled:
+        c.fail("reporting.handled", "must name at least one trigger")
+    for trig in handled:
+        if not any(t.trigger == trig and handling_state in t.sources for t in transitions):
+            c.fail("reporting.handled", f"trigger {trig!r} does not leave the handling state {handling_state!r}")
+    if not any(t.dest == handling_state and handling_state not in t.sources for t in transitions):
+        c.fail("reporting.handling_state", f"no transition enters {handling_state!r}, so its stage never starts")
+    kind_label_vi = spec.get("kind_label_vi", "Loại")
+    kind_label_en = spec.get("kind_label_en", "Kind")
+    if not isinstance(kind_label_vi, str) or not isinstance(kind_label_en, str):
+        c.fail("reporting.kind_label_vi", "the kind's labels must be text")
+    return ReportingSpec(
+        handling_state=handling_state,
+        handled=handled,
+        assessed=_triggers(c, "reporting.assessed", spec.get("assessed", []), transitions),
+        dismissed=_triggers(c, "reporting.dismissed", spec.get("dismissed", []), transitions),
+        published=_triggers(c, "reporting.published", spec.get("published", []), transitions),
+        kind_list=_list_name(c, "reporting.kind_list", spec.get("kind_list"), lists),
+        kind_label_vi=kind_label_vi,
+        kind_label_en=kind_label_en,
+        measures_field=_field_name(c, "reporting.measures_field", spec.get("measures_field"), transitions,
+                                   ("choice", "multichoice")),  # fmt: skip
+        measures_list=_list_name(c, "reporting.measures_list", spec.get("measures_list"), lists),
+        outcome_field=_field_name(c, "reporting.outcome_field", spec.get("outcome_field"), transitions, ("choice",)),
+        outcome_list=_list_name(c, "reporting.outcome_list", spec.get("outcome_list"), lists),
+        amount_field=_field_name(c, "reporting.amount_field", spec.get("amount_field"), transitions, ("money", "integer")),
+        decision_number_field=_field_name(c, "reporting.decision_number_field", spec.get("decision_number_field"),
+                                          transitions),  # fmt: skip
+        decision_date_field=_field_name(c, "reporting.decision_date_field", spec.get("decision_date_field"), transitions,
+                                        ("date",)),  # fmt: skip
+        unit_types_list=_list_name(c, "reporting.unit_types_list", spec.get("unit_types_list"), lists),
+        position=_positive_int(c, "reporting.position", spec.get("position", 100)),
+        title_vi=_text(c, "reporting.title_vi", spec.get("title_vi", "")),
+        title_en=_text(c, "reporting.title_en", spec.get("title_en", "")),
+    )
+
+
+REGISTER_SLOTS = (
+    "subject_field", "subject_type_field", "kind_field", "outcome_field", "measures_field", "summary_field",
+    "decision_number_field", "decision_date_field", "legal_basis_field", "decided_by_field", "correction_field",
+)  # fmt: skip
+REGISTER_KEYS = ("published_state", "publish", "correct", "withhold", "title_vi", "title_en", "names_field",
+                 "decision_triggers", "measure_amounts", *REGISTER_SLOTS)  # fmt: skip
+
+
+def _parse_register(c: _Checker, spec: Any, states: dict[str, StateSpec],
+                    transitions: list[TransitionSpec]) -> RegisterSpec | None:  # fmt: skip
+    """`[register]`: the public register's view of this workflow; every field it names must be `public = true`."""
+    if spec is None:
+        return None
+    if not isinstance(spec, dict):
+        c.fail("register", "must be a table")
+    _only_keys(c, "register", spec, REGISTER_KEYS)
+    published_state = c.need(spec, "published_state", "register", str)
+    if published_state not in states:
+        c.fail("register.published_state", f"unknown state {published_state!r}")
+    publish = _triggers(c, "register.publish", c.need(spec, "publish", "register", (list, str)), transitions)
+    if not publish:
+        c.fail("register.publish", "must name at least one trigger")
+    for trig in publish:
+        if not any(t.trigger == trig and t.dest == published_state for t in transitions):
+            c.fail("register.publish", f"trigger {trig!r} does not lead to {published_state!r}")
+    correct = _triggers(c, "register.correct", spec.get("correct", []), transitions)
+    for trig in correct:
+        if not any(t.trigger == trig and published_state in t.sources for t in transitions):
+            c.fail("register.correct", f"trigger {trig!r} does not start from {published_state!r}")
+    slots = {k: _field_name(c, f"register.{k}", spec.get(k), transitions, public=True) for k in REGISTER_SLOTS}
+    if correct and slots["correction_field"] is None:
+        c.fail("register.correction_field", "is missing: a correction needs the public field holding its text")
+    amounts = spec.get("measure_amounts", {})
+    if not isinstance(amounts, dict):
+        c.fail("register.measure_amounts", "must be a table { measure = field }")
+    for key, fname in amounts.items():
+        _field_name(c, f"register.measure_amounts.{key}", fname, transitions, ("money", "integer"), public=True)
+    names_field = _field_name(c, "register.names_field", spec.get("names_field"), transitions, ("string", "text"))
+    return RegisterSpec(
+        published_state=published_state,
+        publish=publish,
+        title_vi=c.need(spec, "title_vi", "register", str),
+        title_en=c.need(spec, "title_en", "register", str),
+        correct=correct,
+        withhold=_triggers(c, "register.withhold", spec.get("withhold", []), transitions),
+        names_field=names_field,
+        decision_triggers=_triggers(c, "register.decision_triggers", spec.get("decision_triggers", []), transitions),
+        measure_amounts=dict(amounts),
+        **{k: v for k, v in slots.items()},
+    )
+
+
+def _parse_explanations(c: _Checker, spec: Any, states: dict[str, StateSpec]) -> dict[str, dict[str, str]]:
+    """`[explanations]`: `state = { vi, en }`, what became of a case in its filer's words."""
+    if not isinstance(spec, dict):
+        c.fail("explanations", "must be a table of state = { vi, en }")
+    out: dict[str, dict[str, str]] = {}
+    for state, words in spec.items():
+        if state not in states:
+            c.fail(f"explanations.{state}", f"unknown state {state!r}")
+        if not isinstance(words, dict) or not isinstance(words.get("vi"), str) or not isinstance(words.get("en"), str):
+            c.fail(f"explanations.{state}", "needs both 'vi' and 'en' texts")
+        out[state] = {"vi": words["vi"], "en": words["en"]}
+    return out

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Select, and_, func, or_, select, text
+from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from engine.cases.registry import DefinitionRegistry
@@ -32,13 +32,8 @@ from engine.read.redaction import PROTECTED, NameMasker, split_names
 from engine.store import register_models  # noqa: F401 - the register's indexes on cases
 from engine.store.models import Attachment, Case, CaseEvent, Unit, User
 from engine.time.clock import LOCAL_TZ
-from workflows.definition import Definition
+from workflows.definition import Definition, RegisterSpec
 
-WORKFLOW = "press_violation"
-PUBLISHED = "published"
-PUBLISH, CORRECT = "publish", "correct_publication"
-# The events that may carry public fields; others are never read.
-PUBLIC_TRIGGERS = ("file", "assess", "handle", PUBLISH, CORRECT)
 MAX_PER_PAGE = 50
 MAX_PAGE = 200
 COUNT_CAP = 1000
@@ -89,8 +84,6 @@ class PublicResult:
     kind: str
     outcome: str
     measures: tuple[str, ...]
-    fine_amount: int | None
-    suspension_months: int | None
     decision_number: str
     decision_date: date | None
     legal_basis: str
@@ -100,6 +93,11 @@ class PublicResult:
     corrections: tuple[Correction, ...]
     evidence: tuple[Fingerprint, ...]
     workflow_version: int = 1
+    workflow: str = ""
+    # the public fields `[register]` gives no part to, in the definition's order: (field name, value)
+    extra: tuple[tuple[str, Any], ...] = ()
+    # measure -> the amount its `[register] measure_amounts` field recorded (fine -> 15000000)
+    amounts: tuple[tuple[str, int], ...] = ()
 
 
 def public_fields(defn: Definition, trigger: str, from_state: str | None, data: dict[str, Any]) -> dict[str, Any]:
@@ -124,6 +122,18 @@ def _date(value: Any) -> date | None:
         return None
 
 
+def registered(registry: DefinitionRegistry) -> dict[str, RegisterSpec]:
+    """Workflow name -> its `[register]`, for every workflow whose newest version publishes on the register."""
+    return {d.name: d.register for d in registry.latest_all() if d.register is not None}
+
+
+def public_triggers(defn: Definition) -> tuple[str, ...]:
+    """The events that may carry public fields (and the ones the register reads); others are never read."""
+    reg = defn.register
+    named = (*reg.publish, *reg.correct, *reg.decision_triggers) if reg else ()
+    return tuple(sorted({t.trigger for t in defn.transitions if any(f.public for f in t.fields)} | set(named)))
+
+
 def project(
     defn: Definition,
     reference: str,
@@ -135,27 +145,34 @@ def project(
 ) -> PublicResult | None:
     """One published result from a case's events (in order); None until it has been published.
 
-    The preview on the publish form calls this with the real events plus the unsaved `publish`,
+    The preview on the publish form calls this with the real events plus the unsaved publication,
     so the publisher sees exactly what the register will show.
     """
+    reg = defn.register
+    if reg is None:
+        return None
     facts: dict[str, Any] = {}
     published_at: datetime | None = None
     updated_at: datetime | None = None
     deciding_body = ""
     kept: tuple[str, ...] = ()
     raw_corrections: list[tuple[int, datetime, str]] = []
+    readable = public_triggers(defn)
     for ev in sorted(events, key=lambda e: e.seq):
-        if ev.trigger not in PUBLIC_TRIGGERS:
+        if ev.trigger not in readable:
+            continue
+        if ev.trigger in reg.correct and published_at is not None:
+            body = public_fields(defn, ev.trigger, ev.from_state, ev.data).get(reg.correction_field or "", "")
+            raw_corrections.append((ev.seq, ev.at, str(body)))
+            updated_at = ev.at
             continue
         facts.update(public_fields(defn, ev.trigger, ev.from_state, ev.data))
-        if ev.trigger == "handle":
+        if ev.trigger in reg.decision_triggers:
             deciding_body = unit_names.get(ev.actor_unit_id or 0, "")
-        elif ev.trigger == PUBLISH:
+        if ev.trigger in reg.publish:
             published_at = updated_at = ev.at
-            kept = split_names(str(ev.data.get("public_names") or ""))  # a control, never shown itself
-        elif ev.trigger == CORRECT and published_at is not None:
-            raw_corrections.append((ev.seq, ev.at, str(public_fields(defn, CORRECT, ev.from_state, ev.data).get("erratum", ""))))
-            updated_at = ev.at
+            if reg.names_field:  # a control, never shown itself
+                kept = split_names(str(ev.data.get(reg.names_field) or ""))
     if published_at is None or updated_at is None:
         return None
     # Officials named in their office (the fields marked `official`, such as who decided) stay named,
@@ -163,19 +180,42 @@ def project(
     officials = {f.name for t in defn.transitions for f in t.fields if f.official}
     kept += tuple(n for name in sorted(officials) for n in masker.names_in(str(facts.get(name) or "")))
     m = masker.with_kept(kept)
-    measures = facts.get("measures") or []
+
+    def slot(name: str | None) -> Any:
+        return facts.get(name) if name else None
+
+    def shown(name: str | None) -> str:
+        value = slot(name)
+        return "" if value is None else str(value)
+
+    measures = slot(reg.measures_field) or []
+    measures = measures if isinstance(measures, list) else [measures]
+    used = {f for f in reg.slots.values() if f} | set(reg.measure_amounts.values()) | {reg.correction_field}
+    extra = tuple((f.name, m.mask(facts[f.name]) if isinstance(facts[f.name], str) and f.type in ("string", "text")
+                   else facts[f.name])
+                  for f in _public_field_order(defn) if f.name in facts and f.name not in used)  # fmt: skip
+    amounts = tuple((key, amount) for key, fname in reg.measure_amounts.items()
+                    if (amount := _int(facts.get(fname))) is not None)  # fmt: skip
     return PublicResult(
         reference=reference, published_at=published_at, updated_at=updated_at,
-        subject=m.mask(str(facts.get("subject_name", ""))), subject_type=str(facts.get("subject_type", "")),
-        kind=str(facts.get("confirmed_kind", "")), outcome=str(facts.get("outcome", "")),
+        subject=m.mask(shown(reg.subject_field)), subject_type=shown(reg.subject_type_field),
+        kind=shown(reg.kind_field), outcome=shown(reg.outcome_field),
         measures=tuple(str(x) for x in measures if isinstance(x, str)),
-        fine_amount=_int(facts.get("fine_amount")), suspension_months=_int(facts.get("suspension_months")),
-        decision_number=str(facts.get("decision_number", "")), decision_date=_date(facts.get("decision_date")),
-        legal_basis=m.mask(str(facts.get("legal_basis", ""))), decided_by=m.mask(str(facts.get("decided_by", ""))),
-        deciding_body=deciding_body, summary=m.mask(str(facts.get("public_summary", ""))),
+        decision_number=shown(reg.decision_number_field), decision_date=_date(slot(reg.decision_date_field)),
+        legal_basis=m.mask(shown(reg.legal_basis_field)), decided_by=m.mask(shown(reg.decided_by_field)),
+        deciding_body=deciding_body, summary=m.mask(shown(reg.summary_field)),
         corrections=tuple(Correction(seq, at, m.mask(body)) for seq, at, body in raw_corrections),
-        evidence=tuple(evidence), workflow_version=defn.version,
+        evidence=tuple(evidence), workflow_version=defn.version, workflow=defn.name, extra=extra, amounts=amounts,
     )  # fmt: skip
+
+
+def _public_field_order(defn: Definition) -> list[Any]:
+    seen: dict[str, Any] = {}
+    for t in defn.transitions:
+        for f in t.fields:
+            if f.public and f.name not in seen:
+                seen[f.name] = f
+    return list(seen.values())
 
 
 def masker_for(session: Session) -> NameMasker:
@@ -200,11 +240,11 @@ class RegisterFilter:
     subject: str | None = None  # exact subject, as linked from a result
     q: str | None = None  # search: reference, or part of the subject
 
-    def cleaned(self, defn: Definition) -> RegisterFilter:
+    def cleaned(self, registry: DefinitionRegistry) -> RegisterFilter:
         """Unknown list values are dropped (a filter never errors), texts cut to SEARCH_MAX."""
         return RegisterFilter(
-            kind=self.kind if self.kind in defn.lists.get("violation_kinds", {}) else None,
-            measure=self.measure if self.measure in defn.lists.get("measures", {}) else None,
+            kind=self.kind if self.kind in filter_choices(registry, "kind") else None,
+            measure=self.measure if self.measure in filter_choices(registry, "measures") else None,
             year=self.year if self.year and 2000 <= self.year <= 2100 else None,
             subject=(self.subject or "").strip()[:300] or None,
             q=(self.q or "").strip()[:SEARCH_MAX] or None,
@@ -226,8 +266,28 @@ class ResultPage:
         return max(known, self.page + 1) if self.has_next else max(known, self.page)
 
 
-def _published() -> Select[int]:
-    return select(Case.id).where(Case.workflow_name == WORKFLOW, Case.state == PUBLISHED)
+def filter_choices(registry: DefinitionRegistry, part: str) -> dict[str, str]:
+    """Key -> Vietnamese label of the choices a `[register]` part (kind, measures) can hold, over every workflow."""
+    out: dict[str, str] = {}
+    for d in registry.latest_all():
+        if d.register is None:
+            continue
+        name = d.register.slots.get(part)
+        f = d.field_spec(name) if name else None
+        if f is not None and f.choices:
+            out.update({k: d.choice_label(f.choices, k) for k in d.lists.get(f.choices, {})})
+    return out
+
+
+def _published_clause(registry: DefinitionRegistry) -> ColumnElement[bool]:
+    specs = registered(registry)
+    if not specs:
+        return false()
+    return or_(*[and_(Case.workflow_name == w, Case.state == r.published_state) for w, r in specs.items()])
+
+
+def _published(registry: DefinitionRegistry) -> Select[int]:
+    return select(Case.id).where(_published_clause(registry))
 
 
 def year_bounds(year: int) -> tuple[datetime, datetime]:
@@ -240,19 +300,23 @@ def _escape_like(term: str) -> str:
     return "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def _measure_clause(session: Session, measure: str) -> Any:
-    """The case's measures (a JSON list) contain `measure`: exact, on either database."""
-    if session.get_bind().dialect.name == "postgresql":
-        return text("(cases.facts::jsonb -> 'measures') @> jsonb_build_array(CAST(:measure AS text))").bindparams(
-            measure=measure
-        )
-    return text("EXISTS (SELECT 1 FROM json_each(cases.facts, '$.measures') WHERE json_each.value = :measure)").bindparams(
-        measure=measure
-    )
+def _measure_clause(session: Session, registry: DefinitionRegistry, measure: str) -> Any:
+    """The case's measures (a JSON list under its `[register] measures_field`) contain `measure`: exact, on either database."""
+    clauses = []
+    for w, reg in registered(registry).items():
+        fname = reg.measures_field
+        if not fname or not fname.isidentifier():
+            continue
+        if session.get_bind().dialect.name == "postgresql":
+            contains = text(f"(cases.facts::jsonb -> '{fname}') @> jsonb_build_array(CAST(:measure AS text))")
+        else:
+            contains = text(f"EXISTS (SELECT 1 FROM json_each(cases.facts, '$.{fname}') WHERE json_each.value = :measure)")
+        clauses.append(and_(Case.workflow_name == w, contains.bindparams(measure=measure)))
+    return or_(*clauses) if clauses else false()
 
 
-def _filtered(session: Session, f: RegisterFilter) -> Select[int]:
-    q = _published()
+def _filtered(session: Session, registry: DefinitionRegistry, f: RegisterFilter) -> Select[int]:
+    q = _published(registry)
     if f.kind:
         q = q.where(Case.kind == f.kind)
     if f.year:
@@ -263,7 +327,7 @@ def _filtered(session: Session, f: RegisterFilter) -> Select[int]:
     if f.q:
         q = q.where(or_(Case.reference == f.q.upper(), Case.subject.ilike(_escape_like(f.q), escape="\\")))
     if f.measure:
-        q = q.where(_measure_clause(session, f.measure))
+        q = q.where(_measure_clause(session, registry, f.measure))
     return q
 
 
@@ -271,10 +335,11 @@ def _load(session: Session, registry: DefinitionRegistry, case_ids: Sequence[int
     """Project the given (published) cases: one query for their public events, one for their fingerprints."""
     if not case_ids:
         return {}
-    cases = {c.id: c for c in session.scalars(select(Case).where(Case.id.in_(case_ids), Case.state == PUBLISHED))}
+    cases = {c.id: c for c in session.scalars(select(Case).where(Case.id.in_(case_ids), _published_clause(registry)))}
     events: dict[int, list[CaseEvent]] = {i: [] for i in cases}
+    readable = sorted({t for d in registry.all() if d.register is not None for t in public_triggers(d)})
     for ev in session.scalars(
-        select(CaseEvent).where(CaseEvent.case_id.in_(cases), CaseEvent.trigger.in_(PUBLIC_TRIGGERS)).order_by(CaseEvent.seq)
+        select(CaseEvent).where(CaseEvent.case_id.in_(cases), CaseEvent.trigger.in_(readable)).order_by(CaseEvent.seq)
     ):
         events[ev.case_id].append(ev)
     prints: dict[int, list[Fingerprint]] = {i: [] for i in cases}
@@ -300,8 +365,8 @@ def list_results(
     """Published results, newest publication first."""
     per_page = max(1, min(per_page, MAX_PER_PAGE))
     page = max(1, min(page, MAX_PAGE))
-    f = f.cleaned(registry.latest(WORKFLOW))
-    q = _filtered(session, f)
+    f = f.cleaned(registry)
+    q = _filtered(session, registry, f)
     sub = q.with_only_columns(Case.id).limit(COUNT_CAP + 1).subquery()
     n = session.scalar(select(func.count()).select_from(sub)) or 0
     ordered = q.order_by(Case.state_entered_at.desc(), Case.id.desc()).limit(per_page + 1).offset((page - 1) * per_page)
@@ -315,21 +380,22 @@ def list_results(
 def get_result(session: Session, registry: DefinitionRegistry, reference: str) -> PublicResult | None:
     """One published result by its reference; None for an unknown or unpublished case (the same answer)."""
     ref = (reference or "").strip().upper()[:30]
-    case_id = session.scalar(_published().where(Case.reference == ref))
+    case_id = session.scalar(_published(registry).where(Case.reference == ref))
     return _load(session, registry, [case_id]).get(case_id) if case_id else None
 
 
 def feed_results(session: Session, registry: DefinitionRegistry, limit: int = FEED_SIZE) -> tuple[PublicResult, ...]:
     """The most recently published or corrected results, for the Atom feed."""
-    ids = list(session.scalars(_published().order_by(Case.updated_at.desc(), Case.id.desc()).limit(min(limit, FEED_SIZE))))
+    newest = _published(registry).order_by(Case.updated_at.desc(), Case.id.desc()).limit(min(limit, FEED_SIZE))
+    ids = list(session.scalars(newest))
     loaded = _load(session, registry, ids)
     return tuple(loaded[i] for i in ids if i in loaded)
 
 
-def years(session: Session) -> list[int]:
+def years(session: Session, registry: DefinitionRegistry) -> list[int]:
     """Years that have published results, newest first (for the filter); from the oldest and newest only."""
     bounds = session.execute(select(func.min(Case.state_entered_at), func.max(Case.state_entered_at))
-                             .where(Case.workflow_name == WORKFLOW, Case.state == PUBLISHED)).one()  # fmt: skip
+                             .where(_published_clause(registry))).one()  # fmt: skip
     if bounds[0] is None:
         return []
     first, last = (b.astimezone(LOCAL_TZ).year for b in bounds)
@@ -347,12 +413,10 @@ class Freshness:
 def freshness(session: Session, registry: DefinitionRegistry, extra: str = "") -> Freshness:
     """Changes with every publication and correction (each bumps the case's updated_at), and with the definitions."""
     count, last, versions = session.execute(
-        select(func.count(), func.max(Case.updated_at), func.sum(Case.version)).where(
-            and_(Case.workflow_name == WORKFLOW, Case.state == PUBLISHED)
-        )
+        select(func.count(), func.max(Case.updated_at), func.sum(Case.version)).where(_published_clause(registry))
     ).one()
     units = session.execute(select(func.count(), func.max(Unit.id))).one()
-    checksums = ",".join(d.checksum for d in registry.all() if d.name == WORKFLOW)
+    checksums = ",".join(d.checksum for d in registry.all() if d.register is not None)
     seed = f"{count}|{last.isoformat() if last else ''}|{versions}|{units}|{checksums}|{extra}"
     return Freshness(hashlib.sha256(seed.encode()).hexdigest()[:32], last)
 
@@ -369,6 +433,15 @@ class _PendingEvent:
     data: dict[str, Any]
 
 
+def previews(defn: Definition, trigger: str) -> bool:
+    """Whether the form of `trigger` shows what the register will publish (its publication and corrections)."""
+    return defn.register is not None and trigger in (*defn.register.publish, *defn.register.correct)
+
+
+def is_published(defn: Definition, state: str) -> bool:
+    return defn.register is not None and state == defn.register.published_state
+
+
 def preview(
     session: Session, registry: DefinitionRegistry, case_id: int, trigger: str, data: dict[str, Any],
     at: datetime, actor_unit_id: int | None,
@@ -380,12 +453,15 @@ def preview(
     has already checked that the actor may see the case and fire the trigger.
     """
     case = session.get(Case, case_id)
-    if case is None or case.workflow_name != WORKFLOW or trigger not in (PUBLISH, CORRECT):
+    if case is None:
         return None
     defn = registry.get(case.workflow_name, case.workflow_version)
+    if defn.register is None or trigger not in (*defn.register.publish, *defn.register.correct):
+        return None
     events: list[EventLike] = list(
         session.scalars(
-            select(CaseEvent).where(CaseEvent.case_id == case_id, CaseEvent.trigger.in_(PUBLIC_TRIGGERS)).order_by(CaseEvent.seq)
+            select(CaseEvent).where(CaseEvent.case_id == case_id, CaseEvent.trigger.in_(public_triggers(defn)))
+            .order_by(CaseEvent.seq)
         )
     )
     events.append(_PendingEvent(case.event_count + 1, trigger, case.state, at, actor_unit_id, data))

@@ -13,26 +13,26 @@ month's figures that appear a month after it closed mix every filing of that mon
 the page ties no filing to its day, and the page (its ETag and Last-Modified too) changes only when
 a month is published. Monthly, because the plan's periodic reports are monthly.
 
-"Handled within the deadline": the handling decision was recorded before the deadline the case
-had at that moment, recomputed from its history (engine.time.deadlines.recompute_deadline), so the
-answer does not depend on the timer sweep having run. One calendar year (Hà Nội time) at a time.
+Every number is computed by engine/read/figures.py, the module the dashboard and the periodic report
+read: the same calendar months, the same "handled within the deadline" rule (an extension granted
+after the deadline had passed does not make a late case punctual), so the register and the report
+never give two answers for one month. Which workflow's results these are is its `[register]` and
+its `[reporting]` sections.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.cases.registry import DefinitionRegistry
-from engine.read.public_register import WORKFLOW, year_bounds
-from engine.store.models import Case, CaseEvent
+from engine.read.figures import Scope, compute
+from engine.read.public_register import year_bounds
 from engine.time.calendar import WorkingCalendar
-from engine.time.clock import LOCAL_TZ
-from engine.time.deadlines import recompute_deadline
+from engine.time.clock import LOCAL_TZ, FrozenClock
+from engine.time.periods import Period
 
 THRESHOLD = 3
 PUBLICATION_DELAY_DAYS = 30  # a month is published once it has been over for this many days
@@ -98,10 +98,6 @@ def suppress_table(columns: tuple[str, ...], raw: list[tuple[str, list[int]]]) -
     return Table(columns, rows, totals)
 
 
-def _month(at: datetime) -> int:
-    return at.astimezone(LOCAL_TZ).month
-
-
 def published_until(now: datetime) -> datetime:
     """The UTC instant up to which figures are public: the start of the newest month that ended
     PUBLICATION_DELAY_DAYS days or more before `now`, as a boundary (exclusive)."""
@@ -110,61 +106,26 @@ def published_until(now: datetime) -> datetime:
 
 
 def statistics(session: Session, registry: DefinitionRegistry, calendar: WorkingCalendar, year: int,
-               now: datetime) -> Statistics:  # fmt: skip
-    defn = registry.latest(WORKFLOW)
+               now: datetime, workflow: str) -> Statistics:  # fmt: skip
+    """The published months of `year` for one workflow, from the figures module (the index must be current)."""
+    defn = registry.latest(workflow)
     start, year_end = year_bounds(year)
     end = min(year_end, published_until(now))
     months = 0 if end <= start else (12 if end >= year_end else end.astimezone(LOCAL_TZ).month - 1)
-    in_wf = Case.workflow_name == WORKFLOW
-    received = session.execute(
-        select(Case.created_at, Case.kind).where(in_wf, Case.created_at >= start, Case.created_at < end)
-    ).all()
-    moves = session.execute(
-        select(CaseEvent.case_id, CaseEvent.seq, CaseEvent.trigger, CaseEvent.at, Case.kind)
-        .join(Case, Case.id == CaseEvent.case_id)
-        .where(in_wf, CaseEvent.trigger.in_(("handle", "publish")), CaseEvent.at >= start, CaseEvent.at < end)
-    ).all()  # fmt: skip
-
-    handled = [m for m in moves if m.trigger == "handle"]
-    on_time = _handled_on_time(session, registry, calendar, handled)
-
+    kind_list = defn.reporting.kind_list if defn.reporting else None
+    kind = {k: [0, 0] for k in defn.lists.get(kind_list, {})} if kind_list else {}
     month = {k: [0, 0, 0, 0] for k in range(1, months + 1)}
-    kind = {k: [0, 0] for k in defn.lists.get("violation_kinds", {})}
-    for at, k in received:
-        month[_month(at)][0] += 1
-        if k in kind:
-            kind[k][0] += 1
-    for m in moves:
-        col = 1 if m.trigger == "handle" else 3
-        month[_month(m.at)][col] += 1
-        if m.trigger == "publish" and m.kind in kind:
-            kind[m.kind][1] += 1
-    for m in handled:
-        if (m.case_id, m.seq) in on_time:
-            month[_month(m.at)][2] += 1
-
+    if months:
+        last = (end - timedelta(seconds=1)).astimezone(LOCAL_TZ).date()
+        period = Period(date(year, 1, 1), last, "dates", f"{year}-01-01..{last.isoformat()}")
+        fig = compute(session, registry, calendar, FrozenClock(now), period, Scope(workflow))
+        for i, m in enumerate(fig.per_month, 1):
+            month[i] = [m.opened, m.handled, m.handled_in_time, m.published]
+        for k in kind:
+            kind[k] = [fig.by_kind.get(k, 0), fig.published_by_kind.get(k, 0)]
     by_month = suppress_table(("received", "handled", "handled_on_time", "published"),
                               [(f"{year}-{k:02d}", v) for k, v in month.items()])  # fmt: skip
     by_kind = suppress_table(("received", "published"), [(k, v) for k, v in kind.items()])
     headline = dict(zip(by_month.columns, by_month.totals, strict=True))
     through = (end - timedelta(seconds=1)).astimezone(LOCAL_TZ).date() if months else None
     return Statistics(year, headline, by_month, by_kind, months, through)
-
-
-def _handled_on_time(session: Session, registry: DefinitionRegistry, calendar: WorkingCalendar,
-                     handled: list) -> set[tuple[int, int]]:  # fmt: skip
-    """(case id, seq) of the handle events recorded before the deadline the case had just before them."""
-    if not handled:
-        return set()
-    ids = {m.case_id for m in handled}
-    history: dict[int, list[CaseEvent]] = defaultdict(list)
-    for ev in session.scalars(select(CaseEvent).where(CaseEvent.case_id.in_(ids)).order_by(CaseEvent.case_id, CaseEvent.seq)):
-        history[ev.case_id].append(ev)
-    versions = dict(session.execute(select(Case.id, Case.workflow_version).where(Case.id.in_(ids))).all())
-    out = set()
-    for m in handled:
-        defn = registry.get(WORKFLOW, versions[m.case_id])
-        deadline, _ = recompute_deadline([e for e in history[m.case_id] if e.seq < m.seq], defn, calendar)
-        if deadline is None or m.at <= deadline:
-            out.add((m.case_id, m.seq))
-    return out

@@ -23,7 +23,7 @@ from engine.cases.registry import DefinitionRegistry
 from engine.cases.uow import Runtime
 from engine.org.actors import Actor
 from engine.read import projection
-from engine.read.statistics import DISTRICT, PRESS, Figures, Scope, Stages, compute, needs_case_join, scope_filter
+from engine.read.figures import DISTRICT, Figures, Scope, Stages, compute, needs_case_join, scope_filter, stages_for
 from engine.store.models import Case, CaseEvent, Unit
 from engine.time.calendar import WorkingCalendar
 from engine.time.clock import LOCAL_TZ, Clock
@@ -59,7 +59,7 @@ class CaseRow:
     decision_number: str
     decision_date: date | None
     measures: str
-    fine_amount: int | None
+    amount: int | None  # the `[reporting] amount_field` (a fine), when the workflow has one
     published_on: date | None
 
 
@@ -77,7 +77,28 @@ class Report:
     cases: list[CaseRow] = field(default_factory=list)
     cases_total: int = 0
     filers_hidden: bool = False  # the viewer may not know every filer: no breakdown by filing unit
+    definition: Definition | None = None  # the newest version of the workflow reported on (its labels)
 
+
+    @property
+    def kind_label(self) -> str:
+        """What the workflow calls the kind of a case ("Loại vi phạm"), from its `[reporting]`."""
+        r = self.definition.reporting if self.definition else None
+        return r.kind_label(self.lang) if r else ("Loại" if self.lang == "vi" else "Kind")
+
+    @property
+    def title(self) -> str:
+        """The report's title, the workflow's `[reporting] title_vi/en` (its label when none)."""
+        d = self.definition
+        if d is None:
+            return ""
+        r = d.reporting
+        given = (r.title_vi if self.lang == "vi" else r.title_en) if r else ""
+        return given or d.label(self.lang)
+
+    @property
+    def workflow_label(self) -> str:
+        return self.definition.label(self.lang) if self.definition else ""
 
     @property
     def period(self) -> Period:
@@ -92,11 +113,15 @@ class Report:
         vi = self.lang == "vi"
         return [
             ("by_state", "Theo trạng thái xử lý" if vi else "By state", self.by_state),
-            ("by_kind", "Theo loại vi phạm" if vi else "By kind of violation", self.by_kind),
+            ("by_kind", ("Theo " if vi else "By ") + _lower_first(self.kind_label), self.by_kind),
             ("by_handling_unit", "Theo cơ quan xử lý" if vi else "By handling unit", self.by_handling_unit),
         ] + ([] if self.filers_hidden else [
             ("by_filing_unit", "Theo đơn vị phản ánh (xã, thị trấn)" if vi else "By filing unit (commune)", self.by_filing_unit),
         ])  # fmt: skip
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
 
 
 def _t(pair: tuple[str, str], lang: str) -> str:
@@ -140,18 +165,22 @@ def summary_rows(fig: Figures, lang: str = "vi") -> list[Row]:
 
 def build(session: Session, registry: DefinitionRegistry, calendar: WorkingCalendar, clock: Clock, period: Period,
           scope: Scope = DISTRICT, lang: str = "vi", case_limit: int | None = None,
-          stages: Stages = PRESS, viewer: Actor | None = None) -> Report:  # fmt: skip
+          viewer: Actor | None = None) -> Report:  # fmt: skip
     """The figures, labelled, and the first `case_limit` cases of the list (all when None), as `viewer`
     may see them (None: a viewer who may know no confidential filer)."""
     viewer = viewer or NOBODY
-    fig = compute(session, registry, calendar, clock, period, scope, stages)
+    scope = scope.resolved(registry)
+    assert scope.workflow is not None
+    stages = stages_for(registry, scope.workflow)
+    fig = compute(session, registry, calendar, clock, period, scope)
     defn = _latest(registry, scope.workflow)
+    kind_list = defn.reporting.kind_list if defn.reporting else None
     units = dict(session.execute(select(Unit.id, Unit.name)).all())
     filers_known = projection.may_know_every_filer([d for d in registry.all() if d.name == scope.workflow], viewer)
     by_state = [Row(sid, spec.label(lang), fig.by_state.get(sid, 0)) for sid, spec in defn.states.items()]
-    kinds = list(defn.lists.get("violation_kinds", {}))
+    kinds = list(defn.lists.get(kind_list, {})) if kind_list else []
     kinds += sorted(k for k in fig.by_kind if k and k not in kinds)
-    by_kind = [Row(k, defn.choice_label("violation_kinds", k, lang), fig.by_kind.get(k, 0)) for k in kinds]
+    by_kind = [Row(k, defn.choice_label(kind_list, k, lang) if kind_list else k, fig.by_kind.get(k, 0)) for k in kinds]
     if fig.by_kind.get(None):
         by_kind.append(Row("", _t(NO_KIND, lang), fig.by_kind[None]))
     by_handling = sorted((Row(str(u), units.get(u, str(u)), n) for u, n in fig.by_handling_unit.items() if u is not None),
@@ -166,10 +195,10 @@ def build(session: Session, registry: DefinitionRegistry, calendar: WorkingCalen
     per_month = [(f"{month_word} {m.month.month:02d}/{m.month.year}", m.opened, m.closed) for m in fig.per_month]
     scope_name = ("toàn huyện" if lang == "vi" else "whole district") if scope.unit_id is None else units.get(scope.unit_id, "")
     report = Report(fig, lang, scope_name, summary_rows(fig, lang), by_state, by_kind, by_handling, by_filing, per_month,
-                    filers_hidden=not filers_known)  # fmt: skip
+                    filers_hidden=not filers_known, definition=defn)  # fmt: skip
     report.cases_total = count_cases(session, period, scope, stages, registry, viewer=viewer)
     if case_limit is None or case_limit > 0:
-        report.cases = list(iter_cases(session, registry, period, scope, lang, case_limit, stages, viewer=viewer))
+        report.cases = list(iter_cases(session, registry, period, scope, lang, case_limit, viewer=viewer))
     return report
 
 
@@ -202,11 +231,11 @@ def _listed_to(registry: DefinitionRegistry, viewer: Actor | None) -> ColumnElem
     return visible_clause(registry.all(), viewer)
 
 
-def count_cases(session: Session, period: Period, scope: Scope = DISTRICT, stages: Stages = PRESS,
+def count_cases(session: Session, period: Period, scope: Scope, stages: Stages,
                 registry: DefinitionRegistry | None = None, viewer: Actor | None = None) -> int:  # fmt: skip
     """How many cases the list holds: distinct cases with a handling or publication event in the period."""
     lo, hi = period.utc_bounds()
-    triggers = (stages.handle, stages.publish)
+    triggers = (*stages.handle, *stages.publish)
     q = select(func.count(func.distinct(CaseEvent.case_id))).where(CaseEvent.trigger.in_(triggers), CaseEvent.at >= lo,
                                                                    CaseEvent.at < hi)  # fmt: skip
     listed = _listed_to(registry, viewer) if registry is not None else None
@@ -215,6 +244,20 @@ def count_cases(session: Session, period: Period, scope: Scope = DISTRICT, stage
         if listed is not None:
             q = q.where(listed)
     return session.scalar(q) or 0
+
+
+def _measures_text(d: Definition, r: Any, data: dict[str, Any], lang: str) -> str:
+    """The measures a handling recorded (or its outcome when it took none), labelled from the definition."""
+    if r is None:
+        return ""
+    measures = ""
+    if r.measures_field and r.measures_list:
+        value = data.get(r.measures_field) or []
+        items = value if isinstance(value, list) else [value]
+        measures = ", ".join(d.choice_label(r.measures_list, str(m), lang) for m in items)
+    if not measures and r.outcome_field and r.outcome_list and data.get(r.outcome_field):
+        measures = d.choice_label(r.outcome_list, str(data[r.outcome_field]), lang)
+    return measures
 
 
 def _local(value: datetime | None) -> date | None:
@@ -229,20 +272,23 @@ def _iso(value: Any) -> date | None:
 
 
 def iter_cases(session: Session, registry: DefinitionRegistry, period: Period, scope: Scope = DISTRICT,
-               lang: str = "vi", limit: int | None = None, stages: Stages = PRESS,
+               lang: str = "vi", limit: int | None = None,
                viewer: Actor | None = None) -> Iterator[CaseRow]:  # fmt: skip
     """The cases with a handling decision or a publication in the period, in the order of the first of those, streamed.
 
     The filing unit is named through the projection for `viewer` (None: a viewer who may know no
     confidential filer), so the page, CSV, XLSX and DOCX say the same as the case page."""
     viewer = viewer or NOBODY
+    scope = scope.resolved(registry)
+    assert scope.workflow is not None
+    stages = stages_for(registry, scope.workflow)
     defn = _latest(registry, scope.workflow)
     directory = projection.Directory.load(session)
     units = {uid: name for uid, (name, _type) in directory.units.items()}
     lo, hi = period.utc_bounds()
     # The page of cases is chosen first (scope, order, limit on the events alone), so the per-case
     # lookups below run for the listed cases only, not for every case of the period.
-    triggers = (stages.handle, stages.publish)
+    triggers = (*stages.handle, *stages.publish)
     firsts_q = (
         select(CaseEvent.case_id.label("cid"), func.min(CaseEvent.at).label("first_at"))
         .where(CaseEvent.trigger.in_(triggers), CaseEvent.at >= lo, CaseEvent.at < hi)
@@ -258,8 +304,8 @@ def iter_cases(session: Session, registry: DefinitionRegistry, period: Period, s
         firsts_q = firsts_q.limit(limit)
     firsts = firsts_q.subquery()
     h, p, ev = aliased(CaseEvent), aliased(CaseEvent), aliased(CaseEvent)
-    last_handle = select(func.max(h.seq)).where(h.case_id == Case.id, h.trigger == stages.handle).scalar_subquery()
-    published = select(func.max(p.at)).where(p.case_id == Case.id, p.trigger == stages.publish).scalar_subquery()
+    last_handle = select(func.max(h.seq)).where(h.case_id == Case.id, h.trigger.in_(stages.handle)).scalar_subquery()
+    published = select(func.max(p.at)).where(p.case_id == Case.id, p.trigger.in_(stages.publish)).scalar_subquery()
     q = (
         select(Case.reference, Case.kind, Case.subject, Case.filing_unit_id, Case.reporter_id, Case.reporter_confidential,
                Case.handling_unit_id, Case.state, Case.workflow_version, Case.created_at, ev.at, ev.data,
@@ -274,20 +320,21 @@ def iter_cases(session: Session, registry: DefinitionRegistry, period: Period, s
         q.execution_options(yield_per=2000)
     ):
         d = versions.get(ver, defn)
+        r = d.reporting or defn.reporting
         who = projection.filer(d, viewer, directory, filing_unit_id=filing, reporter_id=reporter, confidential=confidential,
                                lang=lang)  # fmt: skip
         data = data or {}
-        measures = ", ".join(d.choice_label("measures", m, lang) for m in data.get("measures") or [])
-        if not measures and data.get("outcome"):
-            measures = d.choice_label("outcomes", str(data["outcome"]), lang)
-        fine = data.get("fine_amount")
+        measures = _measures_text(d, r, data, lang)
+        fine = data.get(r.amount_field) if r and r.amount_field else None
+        kind_list = r.kind_list if r else None
         yield CaseRow(
-            reference=ref, kind=d.choice_label("violation_kinds", kind, lang) if kind else _t(NO_KIND, lang),
+            reference=ref, kind=(d.choice_label(kind_list, kind, lang) if kind_list else kind) if kind else _t(NO_KIND, lang),
             subject=subject or "", filing_unit=who.unit_name, handling_unit=units.get(handling, "") if handling else "",
             state=d.states[state].label(lang) if state in d.states else state, filed_on=_local(created) or created.date(),
-            handled_on=_local(h_at), decision_number=str(data.get("decision_number") or ""),
-            decision_date=_iso(data.get("decision_date")), measures=measures,
-            fine_amount=int(fine) if isinstance(fine, int | float) else None, published_on=_local(pub_at),
+            handled_on=_local(h_at),
+            decision_number=str(data.get(r.decision_number_field) or "") if r and r.decision_number_field else "",
+            decision_date=_iso(data.get(r.decision_date_field)) if r and r.decision_date_field else None, measures=measures,
+            amount=int(fine) if isinstance(fine, int | float) else None, published_on=_local(pub_at),
         )  # fmt: skip
 
 
@@ -303,13 +350,21 @@ CASE_COLUMNS: dict[str, tuple[str, str]] = {
     "decision_number": ("Số quyết định", "Decision number"),
     "decision_date": ("Ngày quyết định", "Decision date"),
     "measures": ("Biện pháp xử lý", "Measures"),
-    "fine_amount": ("Số tiền phạt (đồng)", "Fine (VND)"),
+    "amount": ("Số tiền", "Amount"),
     "published_on": ("Ngày công khai", "Published on"),
 }
 
 
-def case_headers(lang: str = "vi") -> list[str]:
-    return [_t(v, lang) for v in CASE_COLUMNS.values()]
+def case_headers(lang: str = "vi", report: Report | None = None) -> list[str]:
+    """The case list's column titles; the kind's is the workflow's own word for it."""
+    heads = {k: _t(v, lang) for k, v in CASE_COLUMNS.items()}
+    if report is not None:
+        heads["kind"] = report.kind_label
+        r = report.definition.reporting if report.definition else None
+        amount = report.definition.field_spec(r.amount_field) if report.definition and r and r.amount_field else None
+        if amount is not None:
+            heads["amount"] = amount.label(lang)
+    return list(heads.values())
 
 
 def case_values(row: CaseRow) -> list[Any]:

@@ -1,9 +1,11 @@
 """Reporting periods: a month, quarter, half-year, year or explicit dates, cut off as Vietnam reports.
 
-Vietnam's reporting regime (Decree 09/2019/NĐ-CP, Art. 12) closes the figures of a period on
-the 14th: a month runs from the 15th of the month before to the 14th, and the year from
-15 December of the year before to 14 December. `start_day` is that first day (15 by default);
-1 gives calendar periods. Explicit dates (`2026-01-01..2026-03-31`) are taken as written.
+Every view (the dashboard, the periodic report in every format, the command line and the public
+register's statistics) counts calendar months, quarters and years in Asia/Ho_Chi_Minh: one period
+rule, so a figure for "11/2026" is the same number wherever it is read. `start_day` (1) is kept as a
+parameter for the cut-off some reporting regimes use (Decree 09/2019/NĐ-CP closes on the 14th:
+`start_day=15`), but no view passes anything else. Explicit dates (`2026-01-01..2026-03-31`) are
+taken as written.
 
 A period is a range of local dates (Asia/Ho_Chi_Minh); `utc_bounds` turns it into the half-open
 UTC range the database compares timestamps with.
@@ -24,7 +26,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from engine.time.clock import LOCAL_TZ
 
-DEFAULT_START_DAY = 15
+DEFAULT_START_DAY = 1
 
 
 class PeriodError(ValueError):

@@ -2,6 +2,7 @@
 
     presscase report --period 2026 --format docx --layout party --out bao-cao-2026.docx
     presscase report --period 2026-Q1 --unit VHTT --format xlsx --out vhtt-q1.xlsx
+    presscase report --period 2026 --workflow correction_request --format csv --out yeu-cau-cai-chinh.csv
 
 The same code as the web page's downloads (engine.read.reporting + web.exports); a progress bar
 follows the case list, which is the only part that grows with the district.
@@ -19,8 +20,8 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from engine.org.actors import Actor
+from engine.read.figures import Scope, reporting_workflows
 from engine.read.reporting import build, iter_cases
-from engine.read.statistics import Scope
 from engine.store.models import Unit
 from engine.time.periods import PeriodError, PeriodOutOfRange, parse_period
 from engine.time.workday_index import ensure
@@ -43,7 +44,9 @@ def unit_layout(settings: ReportSettings, layout: str, unit: Unit | None, parent
 
 @click.command("report")
 @click.option("--period", "period_text", required=True,
-              help="2026, 2026-Q1, 2026-H1, 2026-03 or 2026-01-01..2026-03-31 (periods cut off on the 14th by default).")
+              help="2026, 2026-Q1, 2026-H1, 2026-03 or 2026-01-01..2026-03-31 (calendar periods, Hà Nội time).")
+@click.option("--workflow", default=None,
+              help="The workflow reported on (one whose definition has [reporting]); default: the first by its position.")
 @click.option("--unit", "unit_code", default=None, help="A unit code: only the cases it holds or handled (default: district).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), required=True)
 @click.option("--layout", type=click.Choice(LAYOUTS), default=PARTY, show_default=True,
@@ -54,8 +57,8 @@ def unit_layout(settings: ReportSettings, layout: str, unit: Unit | None, parent
               help="Name the filing unit of confidential reports (only for readers the definition lets know them, "
                    "such as the Standing Committee); by default they are shown as the kind of unit only.")
 @with_appcontext
-def report_command(period_text: str, unit_code: str | None, fmt: str, layout: str, number: str, out_path: Path,
-                   name_filers: bool) -> None:  # fmt: skip
+def report_command(period_text: str, workflow: str | None, unit_code: str | None, fmt: str, layout: str, number: str,
+                   out_path: Path, name_filers: bool) -> None:  # fmt: skip
     """Write the periodic report for a period and scope to a file."""
     viewer = Actor.system() if name_filers else None  # None: the projection's reader who knows no confidential filer
     settings = load_settings(current_app.instance_path)
@@ -68,6 +71,9 @@ def report_command(period_text: str, unit_code: str | None, fmt: str, layout: st
     except PeriodError as err:
         raise click.BadParameter(str(err), param_hint="--period") from err
     rt = runtime()
+    known = [d.name for d in reporting_workflows(rt.registry)]
+    if workflow is not None and workflow not in known:
+        raise click.BadParameter(f"no workflow {workflow!r} with figures (known: {', '.join(known)})", param_hint="--workflow")
     ensure(rt, years)
     with rt.read_session() as s:
         unit = parent = None
@@ -76,7 +82,7 @@ def report_command(period_text: str, unit_code: str | None, fmt: str, layout: st
             if unit is None:
                 raise click.BadParameter(f"no unit with code {unit_code!r}", param_hint="--unit")
             parent = s.get(Unit, unit.parent_id) if unit.parent_id else None
-        scope = Scope(unit_id=unit.id if unit else None)
+        scope = Scope(workflow, unit.id if unit else None).resolved(rt.registry)
         click.echo(f"Computing the figures for {period.label_en()} ({period.range_text()}), "
                    f"{unit.name if unit else 'whole district'}...", err=True)  # fmt: skip
         report = build(s, rt.registry, rt.calendar, rt.clock, period, scope, "vi", case_limit=0, viewer=viewer)

@@ -212,10 +212,19 @@ def _body(doc: DocumentObject, report: Report, cases: list[CaseRow], more: int) 
                f"đến ngày {report.period.end:%d/%m/%Y}.", italic=True, size=13, space_after=6)  # fmt: skip
     _para(doc, "I. KẾT QUẢ TIẾP NHẬN, XỬ LÝ", bold=True, align=WD_ALIGN_PARAGRAPH.LEFT, space_after=6)
     share = "" if fig.share_in_time is None else f"; tỷ lệ xử lý đúng hạn {_num(round(100 * fig.share_in_time, 1))}%"
-    _para(doc, f"Trong kỳ, các cơ quan chức năng {scope} tiếp nhận {_num(fig.opened)} phản ánh vi phạm trong hoạt động "
-               f"báo chí, trang thông tin điện tử, mạng xã hội; đã thẩm định, chuyển xử lý {_num(fig.assessed)} vụ việc, "
-               f"bác {_num(fig.dismissed)} phản ánh không có căn cứ; đã xử lý {_num(fig.handled)} vụ việc{share}; "
-               f"đã công khai kết quả xử lý {_num(fig.published)} vụ việc trên các phương tiện thông tin đại chúng. "
+    # Counted words only for what the workflow counts (its `[reporting]` triggers): no "published" for one
+    # that publishes nothing.
+    r = report.definition.reporting if report.definition else None
+    what = (report.workflow_label or "vụ việc").lower()
+    steps = [f"tiếp nhận {_num(fig.opened)} vụ việc ({what})"]
+    if r is None or r.assessed:
+        steps.append(f"đã thẩm định, chuyển xử lý {_num(fig.assessed)} vụ việc")
+    if r is None or r.dismissed:
+        steps.append(f"không chấp nhận (bác) {_num(fig.dismissed)} vụ việc")
+    steps.append(f"đã xử lý {_num(fig.handled)} vụ việc{share}")
+    if r is None or r.published:
+        steps.append(f"đã công khai kết quả {_num(fig.published)} vụ việc")
+    _para(doc, f"Trong kỳ, các cơ quan chức năng {scope} " + "; ".join(steps) + ". "
                f"Tại thời điểm lập báo cáo còn {_num(fig.open_now)} vụ việc đang giải quyết, trong đó "
                f"{_num(fig.overdue_now)} vụ việc quá hạn, {_num(fig.escalated_now)} vụ việc đã báo cáo cấp trên.",
           align=WD_ALIGN_PARAGRAPH.JUSTIFY, indent=True, space_after=6)  # fmt: skip
@@ -255,7 +264,7 @@ def _annex(doc: DocumentObject, report: Report, cases: list[CaseRow], more: int)
     section.top_margin = section.bottom_margin = Mm(20)
     _para(doc, "PHỤ LỤC", bold=True, size=14)
     _para(doc, f"Danh sách vụ việc đã xử lý, công khai kết quả {report.period.label_vi()}", bold=True, size=14)
-    _para(doc, "(Kèm theo Báo cáo kết quả tiếp nhận, xử lý phản ánh vi phạm trong hoạt động báo chí)", italic=True,
+    _para(doc, f"(Kèm theo Báo cáo {report.title[:1].lower() + report.title[1:]})", italic=True,
           size=13, space_after=6)  # fmt: skip
     table = _data_table(doc, ANNEX_HEADERS,
                         ([i, c.reference, c.kind, c.subject, c.handling_unit, c.handled_on, c.measures, c.published_on]
@@ -299,8 +308,7 @@ def build_docx(report: Report, cases: Iterable[CaseRow], layout: str, settings: 
     _para(doc, "")
     _para(doc, "BÁO CÁO", bold=True, size=14)
     scope = "" if report.figures.scope.unit_id is None else f" của {report.scope_name}"
-    _para(doc, f"Kết quả tiếp nhận, xử lý phản ánh vi phạm trong hoạt động báo chí,\ntrang thông tin điện tử, "
-               f"mạng xã hội{scope} {report.period.label_vi()}", bold=True, size=14)  # fmt: skip
+    _para(doc, f"{report.title}{scope} {report.period.label_vi()}", bold=True, size=14)
     _para(doc, "-----", size=14, space_after=6)
     _body(doc, report, listed, more)
     _signature(doc, layout, s)

@@ -3,8 +3,6 @@
 Read from `reports.toml` in the instance folder (all keys optional; the defaults below are the
 demo district's), so each district edits a file, not code:
 
-    period_start_day = 15            # 1 for calendar months
-
     [state]                          # Decree 30/2020/NĐ-CP layout, People's Committee bodies
     parent_body = ""
     issuing_body = "ỦY BAN NHÂN DÂN\\nHUYỆN PHONG THỔ"
@@ -96,5 +94,7 @@ def load_settings(instance_path: str | Path | None) -> ReportSettings:
     path = folder / "reports.toml"
     data: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
     layouts = {name: _layout(DEFAULTS[name], data.get(name, {})) for name in LAYOUTS}
-    start_day = int(data.get("period_start_day", DEFAULT_START_DAY))
+    # One period rule for every view (engine/time/periods.py): calendar periods. An old file's
+    # `period_start_day` is not read, so the report can never count a month the register counts otherwise.
+    start_day = DEFAULT_START_DAY
     return ReportSettings(start_day, layouts, folder / "report_templates")

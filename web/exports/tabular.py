@@ -42,8 +42,7 @@ def _words(report: Report) -> dict[str, str]:
         "closed": "Kết thúc" if vi else "Closed",
         "figures": "Số liệu" if vi else "Figures",
         "cases": "Vụ việc" if vi else "Cases",
-        "title": ("Báo cáo kết quả tiếp nhận, xử lý phản ánh vi phạm báo chí" if vi
-                  else "Report on press-violation cases received and handled"),
+        "title": ("Báo cáo " if vi else "Report: ") + (report.title[:1].lower() + report.title[1:] if vi else report.title),
         "period": "Kỳ báo cáo" if vi else "Period",
         "scope": "Phạm vi" if vi else "Scope",
     }  # fmt: skip
@@ -85,7 +84,7 @@ def write_csv(report: Report, cases: Iterable[CaseRow], out: io.TextIOBase | io.
     for row in figure_rows(report):
         writer.writerow(_csv_row(row))
     writer.writerow([])
-    writer.writerow(_csv_row(case_headers(report.lang)))
+    writer.writerow(_csv_row(case_headers(report.lang, report)))
     for case in cases:
         writer.writerow(_csv_row(case_values(case)))
         if tick:
@@ -118,7 +117,7 @@ def write_xlsx(report: Report, cases: Iterable[CaseRow], out: io.BufferedIOBase 
         figures.append(_xlsx_row(figures, row))
 
     sheet = wb.create_sheet(w["cases"])
-    headers = case_headers(report.lang)
+    headers = case_headers(report.lang, report)
     for i, width in enumerate((18, 34, 40, 28, 28, 20, 14, 14, 18, 14, 40, 16, 14), start=1):
         sheet.column_dimensions[get_column_letter(i)].width = width
     print_setup(sheet, title_row=1)
