@@ -48,6 +48,9 @@ def test_every_guard_a_shipped_definition_names_is_declared_with_its_parameters(
 CASES = [
     ("a section for an unknown guard", edited(GUARD_SECTION, GUARD_SECTION + "\n[guards.always_yes]\nx = 1\n"),
      "guards.always_yes", "unknown guard 'always_yes'"),
+    ("parameters for a guard no transition runs", edited('guards = ["fine_within_ceiling", "within_limitation"]',
+                                                        'guards = ["within_limitation"]'),
+     "guards.fine_within_ceiling", "no transition names 'fine_within_ceiling'"),
     ("an unknown parameter", edited(GUARD_SECTION, GUARD_SECTION + "ceiling = 5\n"),
      "guards.fine_within_ceiling.ceiling", "is not a parameter of 'fine_within_ceiling'"),
     ("a field of the wrong type", edited('field = "fine_amount"', 'field = "decision_number"'),

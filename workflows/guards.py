@@ -91,6 +91,9 @@ def parse_guard_params(
             if g not in GUARDS:
                 fail(f"transitions[{i}] ({t.trigger}).guards", f"unknown guard {g!r} (known: {', '.join(GUARDS)})")
             users.setdefault(g, []).append((i, t))
+    for name in section:
+        if name not in users:
+            fail(f"guards.{name}", f"no transition names {name!r} in its guards: its parameters would be read by nothing")
     params: dict[str, dict[str, Any]] = {}
     for name, uses in users.items():
         spec = GUARDS[name]
