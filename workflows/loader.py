@@ -63,7 +63,7 @@ def load_file(path: Path | str, unit_types: UnitTypes | None = None) -> Definiti
 
 def load_all(directory: Path | str = DEFINITIONS_DIR, unit_types: UnitTypes | None = None) -> list[Definition]:
     """Every `*.toml` in the directory (the calendar and the unit types live in sub-folders and are skipped)."""
-    known = unit_types or load_unit_types()
+    known = unit_types if unit_types is not None else load_unit_types()
     return [load_file(p, known) for p in sorted(Path(directory).glob("*.toml"))]
 
 
@@ -191,7 +191,10 @@ def parse_definition(source: str, path: str = "<string>", unit_types: UnitTypes 
                     c.fail(f"{where}.assign.from_field", f"{assign['from_field']!r} is not a unit field")
             if not ({"relation", "from_field"} & set(assign)):
                 c.fail(f"{where}.assign", "needs 'relation' or 'from_field'")
-        guards = tuple(t.get("guards", ()))  # checked with their parameters below (workflows/guards.py)
+        raw_guards = t.get("guards", [])
+        if not isinstance(raw_guards, list) or not all(isinstance(g, str) for g in raw_guards):
+            c.fail(f"{where}.guards", f"must be a list of guard names, got {raw_guards!r}")
+        guards = tuple(raw_guards)  # checked with their parameters below (workflows/guards.py)
         notify = _parse_recipients(c, f"{where}.notify", t.get("notify", []), roles, relation_names)
         if assign is not None and assign.get("handling_unit", "keep") not in ("keep", "clear"):
             c.fail(f"{where}.assign.handling_unit", f"must be 'keep' or 'clear', got {assign['handling_unit']!r}")
@@ -281,7 +284,7 @@ def parse_definition(source: str, path: str = "<string>", unit_types: UnitTypes 
     extension = _parse_extension(c, raw.get("extension"), roles, relation_names, check_basis)
     limitation = _parse_limitation(c, raw.get("limitation"), states, transitions, lists, roles, relation_names, check_basis)
     guard_params = parse_guard_params(raw, transitions, c.fail)
-    check_unit_types(raw, path, unit_types or load_unit_types())
+    check_unit_types(raw, path, unit_types if unit_types is not None else load_unit_types())
 
     return Definition(
         name=name,
