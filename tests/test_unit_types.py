@@ -15,7 +15,7 @@ from engine.store.models import Unit
 from tests.support import Org
 from tests.test_web_fixtures import field_error, signed_in, text
 from web import create_app
-from workflows import DEFINITIONS_DIR, load_all, parse_definition
+from workflows import DEFINITIONS_DIR, load_all, parse_definition, unit_types
 from workflows.unit_types import (
     DEFAULT_UNIT_TYPES_FILE,
     UNIT_TYPES_ENV,
@@ -107,7 +107,8 @@ def test_a_new_type_in_the_configuration_is_known_to_definitions_without_code(ed
     assert parse_definition(source, "a.toml").transitions[0].unit_types == ("media_centre", "press_club")
 
 
-def test_an_edited_file_is_read_again_without_a_restart(edited_types):
+def test_an_edited_file_is_read_again_without_a_restart(edited_types, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(unit_types, "RECHECK_SECONDS", 0.0)
     assert "press_club" in load_unit_types()
     edited_types.write_text(SHIPPED.replace("Grassroots party cell", "Party cell"), encoding="utf-8")
     stat = edited_types.stat()

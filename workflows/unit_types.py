@@ -6,15 +6,16 @@ against it, the confidentiality projection names a hidden filer by its label, an
 definition is checked against it when loaded: a type a definition names that the file lacks is
 refused with the definition's file and key.
 
-The file is re-read when it changes on disk (a `stat` per call), so an administrator's edit
-reaches a running process without a restart; a broken edit raises DefinitionError naming the
-file, the key and the problem.
+The file is re-read when it changes on disk (its modification time is looked at every
+RECHECK_SECONDS), so an administrator's edit reaches a running process without a restart; a
+broken edit raises DefinitionError naming the file, the key and the problem.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import time
 import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -106,14 +107,28 @@ def _unit_types_at(path: str, mtime_ns: int) -> UnitTypes:
     return parse_unit_types(source, path)
 
 
+# How often the file's modification time is looked at again. Labels are asked for once per case shown
+# (a confidential filer is named by their unit's type), so a report over a million cases must not stat
+# the file a million times; an administrator's edit is seen within this many seconds.
+RECHECK_SECONDS = 2.0
+_last_checked: dict[str, tuple[float, UnitTypes]] = {}
+_DEFAULT_KEY = str(DEFAULT_UNIT_TYPES_FILE)
+
+
 def load_unit_types(path: Path | str | None = None) -> UnitTypes:
     """The types in force (the configured file, or `path`); read again when the file changes."""
-    p = Path(path) if path is not None else unit_types_path()
+    key = str(path) if path is not None else os.environ.get(UNIT_TYPES_ENV) or _DEFAULT_KEY
+    now = time.monotonic()
+    seen = _last_checked.get(key)
+    if seen is not None and now - seen[0] < RECHECK_SECONDS:
+        return seen[1]
     try:
-        mtime = p.stat().st_mtime_ns
+        mtime = Path(key).stat().st_mtime_ns
     except OSError as exc:
-        raise DefinitionError(str(p), "(file)", f"cannot be read: {exc}") from exc
-    return _unit_types_at(str(p), mtime)
+        raise DefinitionError(key, "(file)", f"cannot be read: {exc}") from exc
+    types = _unit_types_at(key, mtime)
+    _last_checked[key] = (now, types)
+    return types
 
 
 def unit_type_references(raw: dict[str, Any]) -> Iterator[tuple[str, str]]:
