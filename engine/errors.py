@@ -2,6 +2,16 @@
 
 from __future__ import annotations
 
+# A broken definition is the workflows' own error (workflows/ imports nothing from engine/); it is
+# re-exported here so that code which catches the engine's errors names it from one module. It is
+# not an EngineError: where a definition may be parsed (loading, the sweep, the command line), catch both.
+from workflows.errors import DefinitionError
+
+__all__ = [
+    "DefinitionError", "EngineError", "InvalidData", "NeedsConfirmation",
+    "NotAvailable", "NotFound", "NotPermitted", "StaleVersion", "Unresolvable",
+]  # fmt: skip
+
 
 class EngineError(Exception):
     """Base class. `message_vi` / `message_en` are what a person is shown."""
@@ -60,18 +70,6 @@ class InvalidData(EngineError):
 
     def field_messages(self, lang: str = "vi") -> dict[str, str]:
         return {k: (v[0] if lang == "vi" else v[1]) for k, v in self.errors.items()}
-
-
-class DefinitionError(EngineError):
-    """A workflow definition file is broken; the message names the file and the key."""
-
-    status = 500
-
-    def __init__(self, path: str, key: str, problem: str) -> None:
-        super().__init__(f"{path}: {key}: {problem}")
-        self.path = path
-        self.key = key
-        self.problem = problem
 
 
 class Unresolvable(EngineError):

@@ -35,6 +35,7 @@ from engine.read.wording import en_date
 from engine.store.models import Case, CaseEvent, OutboxMessage, User
 from engine.time.clock import LOCAL_TZ
 from workflows.definition import Definition
+from workflows.field_types import field_type
 
 LANGUAGES = ("vi", "en")
 DEFAULT_BASE_URL = "http://127.0.0.1:5000"
@@ -160,7 +161,7 @@ def _texts(defn: Definition, event: CaseEvent) -> list[tuple[str, str, str]]:
     if t is None:
         return []
     return [(f.label("vi"), f.label("en"), str(event.data[f.name])) for f in t.fields
-            if f.type == "text" and event.data.get(f.name)]  # fmt: skip
+            if field_type(f.type).layout == "text" and event.data.get(f.name)]  # fmt: skip
 
 
 def _question_and_answer(session: Session, defn: Definition, case: Case, row: OutboxMessage, facts: Facts) -> None:

@@ -82,7 +82,7 @@ CASES = [
      "states.assessed.deadline", "missing"),
     ("bad deadline unit", broken('deadline = { days = 15, unit = "working"', 'deadline = { days = 15, unit = "lunar"'),
      "states.assessed.deadline.unit", "must be one of"),
-    ("version is not a number", broken('version = ', 'version = "one"\n#'), "workflow.version", "must be a int"),
+    ("version is not a number", broken(re.search(r"^version = \d+$", PRESS, re.M).group(0), 'version = "one"'), "workflow.version", "must be a int"),
     ("reporting names an unknown trigger", broken('handled = ["handle"]', 'handled = ["decide"]'),
      "reporting.handled", "unknown trigger 'decide'"),
     ("reporting's handling state has no deadline", broken('handling_state = "assessed"', 'handling_state = "published"'),

@@ -23,6 +23,7 @@ from web.audit import operator
 from web.cases import diagram
 from web.forms import FormField, form_text
 from web.i18n import lang
+from workflows.unit_types import load_unit_types
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -51,8 +52,8 @@ def _unit_tree(units: list[Unit]) -> list[UnitNode]:
 
 
 def _unit_type_choices() -> list[tuple[str, str]]:
-    i = 0 if lang() == "vi" else 1
-    return [(k, v[i]) for k, v in admin_cmd.UNIT_TYPES.items()]
+    """The configured unit types (workflows/org/unit_types.toml), labelled in the person's language."""
+    return load_unit_types().choices(lang())
 
 
 def _role_choices() -> list[tuple[str, str]]:

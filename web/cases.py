@@ -22,7 +22,7 @@ from werkzeug.wrappers import Response
 from engine.cases import commands as service
 from engine.cases import policy
 from engine.cases.evidence import typed_filename
-from engine.cases.guards import FINE_FIELD, fine_ceiling_words
+from engine.cases.guards import field_hints
 from engine.cases.idempotency import AlreadyDone, KeyReused
 from engine.cases.machine import machine_for
 from engine.errors import EngineError, InvalidData, NeedsConfirmation, NotAvailable, NotFound, StaleVersion, Unresolvable
@@ -131,11 +131,12 @@ def _form_page(case_id: int, trigger: str, values: dict[str, object] | None = No
         cv = case_view(s, rt.registry, current_actor(), case_id=case_id)
         t = _transition_for_form(cv.definition, cv.case.state, trigger, cv.allowed)
         fields = fields_for(s, cv.definition, t, values, errors)
-        if "fine_within_ceiling" in t.guards:
+        if t.guards:
             unit = s.get(Unit, current_actor().unit_id) if current_actor().unit_id else None
-            words = fine_ceiling_words(cv.definition, unit.type if unit else None)
+            hints = field_hints(cv.definition, t.guards, unit.type if unit else None)
             for f in fields:
-                if f.name == FINE_FIELD and words:
+                if f.name in hints:
+                    words = hints[f.name]
                     f.help = " ".join(x for x in (words[0] if lang() == "vi" else words[1], f.help) if x)
         question = open_question(cv, unit_names(s)) if cv.case.state in t.sources else []
         ctx = {

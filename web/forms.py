@@ -1,9 +1,10 @@
 """Forms as data: one field model rendered by one Jinja macro, for every page's form.
 
-Transition forms are generated from the fields a definition declares (string, text, choice,
-multichoice, date, integer, money, boolean, url, unit, reference); the engine validates the
-data and its InvalidData messages are put back beside the fields they concern. Static forms
-(sign-in, password, administration) use the same model so every form looks and behaves alike.
+Transition forms are generated from the fields a definition declares; each field type's widget
+is declared with the type (workflows/field_types.py), so this module names no field type. The
+engine validates the data and its InvalidData messages are put back beside the fields they
+concern. Static forms (sign-in, password, administration) use the same model, with the few
+widgets no definition field has (password, file) declared here, so every form looks and behaves alike.
 CSRF is Flask-WTF's CSRFProtect, applied to every POST; the macro adds the token.
 """
 
@@ -23,6 +24,7 @@ from engine.cases.evidence import MAX_FILE_BYTES, MAX_FILES, Upload
 from engine.store.models import Unit
 from web.i18n import lang
 from workflows.definition import Definition, FieldSpec, TransitionSpec
+from workflows.field_types import FIELD_TYPES, Widget, field_type
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 EVIDENCE_FIELD = "evidence"
@@ -63,10 +65,17 @@ def arg_int(name: str, default: int | None = None, lo: int = 1, hi: int = 2**31 
     return n if lo <= n <= hi else default
 
 
+# Widgets of static forms only: a definition's field types declare their own (workflows/field_types.py).
+STATIC_WIDGETS = {
+    "password": Widget("input", input_type="password"),
+    "file": Widget("input", input_type="file"),
+}
+
+
 @dataclass
 class FormField:
     name: str
-    type: str  # string text choice multichoice date integer money boolean url unit reference password file hidden
+    type: str  # a field type of workflows/field_types.py, or one of STATIC_WIDGETS
     label: str
     required: bool = False
     choices: list[tuple[str, str]] = field(default_factory=list)
@@ -76,6 +85,11 @@ class FormField:
     max_length: int | None = None
     min: int | None = None
     max: int | None = None
+
+    @property
+    def widget(self) -> Widget:
+        """How the `field` macro renders it (workflows/field_types.py for a definition's field types)."""
+        return STATIC_WIDGETS[self.type] if self.type in STATIC_WIDGETS else FIELD_TYPES[self.type].widget
 
     @property
     def values(self) -> list[str]:
@@ -101,9 +115,10 @@ def fields_for(session: Session, defn: Definition, t: TransitionSpec, values: di
     out = []
     for f in t.fields:
         choices: list[tuple[str, str]] = []
-        if f.type in ("choice", "multichoice") and f.choices:
+        options = field_type(f.type).options
+        if options == "list" and f.choices:
             choices = [(k, defn.choice_label(f.choices, k, lg)) for k in defn.lists.get(f.choices, {})]
-        elif f.type == "unit":
+        elif options == "units":
             choices = unit_choices(session, defn, f)
         help_text = ""
         if f.required_if:
@@ -133,9 +148,10 @@ def data_from_request(t: TransitionSpec) -> dict[str, Any]:
     """The posted values of the transition's own fields (anything else posted is ignored)."""
     data: dict[str, Any] = {}
     for f in t.fields:
-        if f.type == "multichoice":
+        widget = field_type(f.type).widget
+        if widget.posts_list:
             data[f.name] = [clean_text(v, 200).strip() for v in request.form.getlist(f.name) if v.strip()]
-        elif f.type == "boolean":
+        elif widget.posts_flag:
             data[f.name] = request.form.get(f.name) in ("1", "on", "true", "yes")
         else:
             limit = (f.max_length or 200) + 1000  # the engine reports "too long"; we only bound memory

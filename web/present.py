@@ -6,6 +6,7 @@ definition's vi/en labels, unit names, dd/mm/yyyy dates and grouped money amount
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -20,32 +21,45 @@ from engine.read.queries import CaseView, EventView
 from engine.store.models import Unit
 from web.i18n import lang, local_date, local_dt_iso, money
 from workflows.definition import Definition, FieldSpec, TransitionSpec
+from workflows.field_types import field_type
 
 
 def unit_names(session: Session) -> dict[int, str]:
     return dict(session.execute(select(Unit.id, Unit.name)).all())  # type: ignore[arg-type]
 
 
+def _choice(defn: Definition, f: FieldSpec, value: Any, units: dict[int, str]) -> str:
+    return defn.choice_label(f.choices, str(value), lang()) if f.choices else str(value)
+
+
+def _choices(defn: Definition, f: FieldSpec, value: Any, units: dict[int, str]) -> str:
+    items = value if isinstance(value, list | tuple) else [value] if value not in (None, "") else []
+    return ", ".join(defn.choice_label(f.choices, str(v), lang()) if f.choices else str(v) for v in items)
+
+
+def _unit(defn: Definition, f: FieldSpec, value: Any, units: dict[int, str]) -> str:
+    try:
+        return units.get(int(value), str(value))
+    except (TypeError, ValueError):
+        return str(value)
+
+
+# How a stored value is shown, by the `display` each field type declares (workflows/field_types.py).
+DISPLAYS: dict[str, Callable[[Definition, FieldSpec, Any, dict[int, str]], str]] = {
+    "text": lambda defn, f, value, units: str(value),
+    "choice": _choice,
+    "choices": _choices,
+    "unit": _unit,
+    "yes_no": lambda defn, f, value, units: _("Có") if value else _("Không"),
+    "date": lambda defn, f, value, units: local_date(value),
+    "money": lambda defn, f, value, units: money(value),
+}
+
+
 def show_value(defn: Definition, f: FieldSpec | None, value: Any, units: dict[int, str]) -> str:
-    lg = lang()
     if f is None:
         return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
-    if f.type == "choice" and f.choices:
-        return defn.choice_label(f.choices, str(value), lg)
-    if f.type == "multichoice" and f.choices:
-        return ", ".join(defn.choice_label(f.choices, str(v), lg) for v in (value or []))
-    if f.type == "unit":
-        try:
-            return units.get(int(value), str(value))
-        except (TypeError, ValueError):
-            return str(value)
-    if f.type == "boolean":
-        return _("Có") if value else _("Không")
-    if f.type == "date":
-        return local_date(value)
-    if f.type == "money":
-        return money(value)
-    return str(value)
+    return DISPLAYS[field_type(f.type).display](defn, f, value, units)
 
 
 @dataclass
@@ -69,7 +83,7 @@ def items_for(defn: Definition, t: TransitionSpec | None, data: dict[str, Any], 
             seen.add(f.name)
             if f.name not in data or data[f.name] in (None, "", []):
                 continue
-            kind = {"url": "url", "text": "text", "date": "date"}.get(f.type, "short")
+            kind = field_type(f.type).layout
             text = _("Người phản ánh yêu cầu giữ bí mật danh tính") if f.name == flag else f.label(lang())
             out.append(Item(text, show_value(defn, f, data[f.name], units), kind))
     for key, value in data.items():

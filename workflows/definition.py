@@ -9,10 +9,6 @@ from typing import Any
 # the actor's unit now; competent_unit: the actor's unit was made competent to handle it (and has not
 # returned it); handling_unit: either of the last two.
 SCOPES = ("any", "own_unit", "own_report", "assigned_unit", "competent_unit", "handling_unit")
-FIELD_TYPES = (
-    "string", "text", "choice", "multichoice", "date", "integer", "money", "boolean", "url", "unit",
-    "reference",
-)  # fmt: skip
 DEADLINE_UNITS = ("working", "calendar")
 
 
@@ -193,6 +189,8 @@ class Definition:
     register: RegisterSpec | None = None
     # state -> {vi, en}: what became of a case, said to the person who filed it (`[explanations]`)
     explanations: dict[str, dict[str, str]] = field(default_factory=dict)
+    # guard name -> its parameters from `[guards.<name>]` (workflows/guards.py declares them)
+    guard_params: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def key(self) -> tuple[str, int]:

@@ -6,12 +6,10 @@ import hashlib
 import tomllib
 from collections import deque
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
-from engine.errors import DefinitionError
 from workflows.definition import (
     DEADLINE_UNITS,
-    FIELD_TYPES,
     SCOPES,
     Deadline,
     Definition,
@@ -27,9 +25,12 @@ from workflows.definition import (
     TimerRules,
     TransitionSpec,
 )
+from workflows.errors import DefinitionError
+from workflows.field_types import FIELD_TYPES
+from workflows.guards import parse_guard_params
+from workflows.unit_types import UnitTypes, check_unit_types, load_unit_types
 
 DEFINITIONS_DIR = Path(__file__).parent
-KNOWN_GUARDS = ("fine_within_ceiling", "within_limitation")
 BUILTIN_RELATIONS = ("filing_unit", "assigned_unit", "handling_unit")
 INDEX_COLUMNS = ("kind", "severity", "subject")
 
@@ -40,7 +41,7 @@ class _Checker:
     def __init__(self, path: str) -> None:
         self.path = path
 
-    def fail(self, key: str, problem: str) -> None:
+    def fail(self, key: str, problem: str) -> NoReturn:
         raise DefinitionError(self.path, key, problem)
 
     def need(self, table: dict[str, Any], key: str, where: str, kind: type | tuple[type, ...]) -> Any:
@@ -53,21 +54,24 @@ class _Checker:
         return value
 
 
-def load_file(path: Path | str) -> Definition:
+def load_file(path: Path | str, unit_types: UnitTypes | None = None) -> Definition:
     path = Path(path)
     try:
         source = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise DefinitionError(str(path), "(file)", f"cannot be read: {exc}") from exc
-    return parse_definition(source, str(path))
+    return parse_definition(source, str(path), unit_types)
 
 
-def load_all(directory: Path | str = DEFINITIONS_DIR) -> list[Definition]:
-    """Every `*.toml` in the directory (the calendar data lives in a sub-folder and is skipped)."""
-    return [load_file(p) for p in sorted(Path(directory).glob("*.toml"))]
+def load_all(directory: Path | str = DEFINITIONS_DIR, unit_types: UnitTypes | None = None) -> list[Definition]:
+    """Every `*.toml` in the directory (the calendar and the unit types live in sub-folders and are skipped)."""
+    known = unit_types if unit_types is not None else load_unit_types()
+    return [load_file(p, known) for p in sorted(Path(directory).glob("*.toml"))]
 
 
-def parse_definition(source: str, path: str = "<string>") -> Definition:
+def parse_definition(source: str, path: str = "<string>", unit_types: UnitTypes | None = None) -> Definition:
+    """The parsed definition, or DefinitionError; unit types are checked against `unit_types`
+    (by default the configured file, workflows/unit_types.py)."""
     c = _Checker(path)
     try:
         raw = tomllib.loads(source)
@@ -189,10 +193,10 @@ def parse_definition(source: str, path: str = "<string>") -> Definition:
                     c.fail(f"{where}.assign.from_field", f"{assign['from_field']!r} is not a unit field")
             if not ({"relation", "from_field"} & set(assign)):
                 c.fail(f"{where}.assign", "needs 'relation' or 'from_field'")
-        guards = tuple(t.get("guards", ()))
-        for g in guards:
-            if g not in KNOWN_GUARDS:
-                c.fail(f"{where}.guards", f"unknown guard {g!r} (known: {', '.join(KNOWN_GUARDS)})")
+        raw_guards = t.get("guards", [])
+        if not isinstance(raw_guards, list) or not all(isinstance(g, str) for g in raw_guards):
+            c.fail(f"{where}.guards", f"must be a list of guard names, got {raw_guards!r}")
+        guards = tuple(raw_guards)  # checked with their parameters below (workflows/guards.py)
         notify = _parse_recipients(c, f"{where}.notify", t.get("notify", []), roles, relation_names)
         if assign is not None and assign.get("handling_unit", "keep") not in ("keep", "clear"):
             c.fail(f"{where}.assign.handling_unit", f"must be 'keep' or 'clear', got {assign['handling_unit']!r}")
@@ -281,9 +285,8 @@ def parse_definition(source: str, path: str = "<string>") -> Definition:
 
     extension = _parse_extension(c, raw.get("extension"), roles, relation_names, check_basis)
     limitation = _parse_limitation(c, raw.get("limitation"), states, transitions, lists, roles, relation_names, check_basis)
-    for i, t in enumerate(transitions):
-        if "within_limitation" in t.guards and limitation is None:
-            c.fail(f"transitions[{i}] ({t.trigger}).guards", "'within_limitation' needs a [limitation] section")
+    guard_params = parse_guard_params(raw, transitions, c.fail)
+    check_unit_types(raw, path, unit_types if unit_types is not None else load_unit_types())
 
     reporting = _parse_reporting(c, raw.get("reporting"), states, transitions, lists)
     register = _parse_register(c, raw.get("register"), states, transitions)
@@ -315,6 +318,7 @@ def parse_definition(source: str, path: str = "<string>") -> Definition:
         reporting=reporting,
         register=register,
         explanations=explanations,
+        guard_params=guard_params,
     )
 
 
@@ -328,7 +332,7 @@ def _parse_fields(
         if ftype not in FIELD_TYPES:
             c.fail(f"{fw}.type", f"unknown field type {ftype!r} (known: {', '.join(FIELD_TYPES)})")
         choices = f.get("choices")
-        if ftype in ("choice", "multichoice") and choices not in lists:
+        if FIELD_TYPES[ftype].options == "list" and choices not in lists:
             c.fail(f"{fw}.choices", f"names list {choices!r}, which [lists] does not define")
         unit_types = f.get("unit_types")
         if unit_types is not None and unit_types not in lists:

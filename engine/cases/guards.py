@@ -1,4 +1,10 @@
-"""Generic guards a definition may name; each reads its numbers from the definition, not code."""
+"""The guards' implementations, under the names `workflows/guards.py` declares (the one list of them).
+
+Each reads its numbers and its fields from the definition (`[fine_ceilings]`, `[limitation]`,
+`[guards.<name>]`), never from code; loading a definition has already checked that every guard it
+names is declared, with its parameters. `tests/test_guards_registry.py` checks that this module
+implements exactly the guards declared there.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +13,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from engine.errors import BrokenInvariant, InvalidData
+from engine.errors import InvalidData
 from engine.store.models import CaseRow
 from engine.time.limitation import expires_on, imposes_sanction
 from workflows.definition import Definition
+from workflows.guards import GUARDS as DECLARED
 
 
 @dataclass(frozen=True)
@@ -22,7 +29,9 @@ class GuardContext:
     today: date
 
 
-FINE_FIELD = "fine_amount"
+def guard_field(defn: Definition, guard: str) -> str:
+    """The field a guard checks, as the definition names it (`[guards.<guard>] field = ...`)."""
+    return str(defn.guard_params[guard]["field"])
 
 
 def fine_ceiling_words(defn: Definition, unit_type: str | None) -> tuple[str, str] | None:
@@ -43,13 +52,14 @@ def fine_ceiling_words(defn: Definition, unit_type: str | None) -> tuple[str, st
 
 def fine_within_ceiling(ctx: GuardContext) -> None:
     """Refuse a fine above what the deciding unit's type may impose, saying the ceiling."""
-    amount = ctx.data.get(FINE_FIELD)
+    field = guard_field(ctx.defn, "fine_within_ceiling")
+    amount = ctx.data.get(field)
     if amount is None:
         return
     rule = ctx.defn.fine_ceilings.get(ctx.actor_unit_type or "")
     if rule is None:
         raise InvalidData(
-            {FINE_FIELD: ("Đơn vị của bạn không có thẩm quyền phạt tiền.", "Your unit may not impose fines.")}
+            {field: ("Đơn vị của bạn không có thẩm quyền phạt tiền.", "Your unit may not impose fines.")}
         )
     ceiling = int(rule["amount"])
     if amount > ceiling:
@@ -57,7 +67,7 @@ def fine_within_ceiling(ctx: GuardContext) -> None:
         vi_amount = f"{ceiling:,}".replace(",", ".")
         raise InvalidData(
             {
-                FINE_FIELD: (
+                field: (
                     f"Vượt mức phạt tối đa {vi_amount} đồng của đơn vị ({basis}).",
                     f"Above the ceiling of {ceiling:,} VND for your unit ({basis}).",
                 )
@@ -70,18 +80,15 @@ def within_limitation(ctx: GuardContext) -> None:
 
     Measures that are not sanctions (a reminder, a correction) remain possible after it.
     """
-    sanctions = imposes_sanction(ctx.defn, ctx.data)
-    if not sanctions:
-        return
+    rule = ctx.defn.limitation
+    if rule is None or not imposes_sanction(ctx.defn, ctx.data):
+        return  # loading refuses this guard in a definition without [limitation]
     facts = {**(ctx.case.facts or {}), **ctx.data}
     expiry = expires_on(ctx.defn, facts)
     if expiry is None or ctx.today <= expiry:
         return
-    rule = ctx.defn.limitation
-    if rule is None:  # expires_on gives a date only under a limitation rule
-        raise BrokenInvariant("a limitation date without a limitation rule")
     basis = ctx.defn.basis_text(rule.basis, rule.article)
-    field = rule.sanction_field or "measures"
+    field = str(rule.sanction_field)  # set whenever a sanction is found (imposes_sanction)
     raise InvalidData(
         {
             field: (
@@ -100,5 +107,32 @@ GUARDS: dict[str, Callable[[GuardContext], None]] = {
 
 
 def run_guards(names: tuple[str, ...], ctx: GuardContext) -> None:
+    """Run a transition's guards in order; the first to refuse raises InvalidData beside its field."""
     for name in names:
         GUARDS[name](ctx)
+
+
+def _fine_hint(defn: Definition, actor_unit_type: str | None) -> dict[str, tuple[str, str]]:
+    words = fine_ceiling_words(defn, actor_unit_type)
+    return {guard_field(defn, "fine_within_ceiling"): words} if words else {}
+
+
+# What a guard tells a form up front, beside the field it checks (guards without a limit to state have none).
+HINTS: dict[str, Callable[[Definition, str | None], dict[str, tuple[str, str]]]] = {
+    "fine_within_ceiling": _fine_hint,
+}
+
+
+def field_hints(defn: Definition, guards: tuple[str, ...], actor_unit_type: str | None) -> dict[str, tuple[str, str]]:
+    """What a form should say beside the fields its guards check, as (vi, en) per field, so nobody has to be
+    refused to learn a limit (the fine ceiling of the actor's unit)."""
+    hints: dict[str, tuple[str, str]] = {}
+    for name in guards:
+        if name in HINTS:
+            hints.update(HINTS[name](defn, actor_unit_type))
+    return hints
+
+
+def undeclared_or_unimplemented() -> tuple[set[str], set[str]]:
+    """(guards implemented here that workflows/guards.py does not declare, guards declared there not implemented here)."""
+    return set(GUARDS) - set(DECLARED), set(DECLARED) - set(GUARDS)

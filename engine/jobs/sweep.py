@@ -42,7 +42,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from engine.cases.outbox import TIMER_FAILED, tell_admins
 from engine.cases.timers import fire_timer
 from engine.cases.uow import Runtime
-from engine.errors import EngineError, NotFound, StaleVersion
+from engine.errors import DefinitionError, EngineError, NotFound, StaleVersion
 from engine.jobs import leases as jobs
 from engine.jobs.leases import RetryPolicy
 from engine.store.models import PENDING, Case, Timer
@@ -214,7 +214,7 @@ def sweep(
         report.claimed += len(ids)
         try:
             fired, moot, busy = fire_claimed(rt, owner, ids, before_commit)
-        except (StaleVersion, StaleDataError, IntegrityError, DBAPIError, EngineError) as exc:
+        except (StaleVersion, StaleDataError, IntegrityError, DBAPIError, EngineError, DefinitionError) as exc:
             log.warning("sweep batch of %d failed (%s); firing its timers one by one", len(ids), exc)
             fired, moot, busy = _one_by_one(rt, owner, ids, report, before_commit)
         report.fired += fired
@@ -238,7 +238,7 @@ def _one_by_one(
             f, m, b = fire_claimed(rt, owner, [timer_id], before_commit)
             fired, moot = fired + f, moot + m
             busy.extend(b)
-        except (StaleVersion, StaleDataError, IntegrityError, DBAPIError, EngineError) as exc:
+        except (StaleVersion, StaleDataError, IntegrityError, DBAPIError, EngineError, DefinitionError) as exc:
             msg = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
             report.errors.append(f"timer {timer_id}: {msg}")
             transient = isinstance(exc, (StaleVersion, StaleDataError, OperationalError))

@@ -21,19 +21,8 @@ from engine.org.actors import ADMIN_ROLE
 from engine.org.password_policy import password_problem
 from engine.org.passwords import hash_password
 from engine.store.models import Unit, User, UserRole
+from workflows.unit_types import load_unit_types
 
-UNIT_TYPES = {
-    "party_cell": ("Chi bộ, đảng bộ cơ sở", "Grassroots party cell"),
-    "propaganda_department": ("Ban Tuyên giáo", "Propaganda Department"),
-    "people_committee": ("Ủy ban nhân dân", "People's Committee"),
-    "people_committee_office": ("Phòng chuyên môn UBND", "People's Committee office"),
-    "inspectorate": ("Thanh tra", "Inspectorate"),
-    "police": ("Công an", "Police"),
-    "media_centre": ("Trung tâm truyền thông", "Media centre"),
-    "standing_committee": ("Ban Thường vụ", "Standing Committee"),
-    "party_committee": ("Cấp ủy", "Party Committee"),
-    "it_office": ("Bộ phận công nghệ thông tin", "IT office"),
-}
 USERNAME_RE = re.compile(r"^[a-z0-9_.-]{3,80}$")
 
 
@@ -50,8 +39,9 @@ def add_unit(
         errors["name"] = ("Bắt buộc nhập.", "Required.")
     elif has_forbidden(name):
         errors["name"] = forbidden_message(name)
-    if unit_type not in UNIT_TYPES:
-        errors["type"] = (f"Loại đơn vị không hợp lệ ({', '.join(UNIT_TYPES)}).", f"Unknown type ({', '.join(UNIT_TYPES)}).")
+    types = load_unit_types()  # configured in workflows/org/unit_types.toml, not in code
+    if unit_type not in types:
+        errors["type"] = (f"Loại đơn vị không hợp lệ ({', '.join(types)}).", f"Unknown type ({', '.join(types)}).")
     parent_id = None
     if parent_code:
         parent_id = uow.session.scalar(select(Unit.id).where(Unit.code == parent_code))

@@ -28,9 +28,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.org.actors import Actor
-from engine.org.admin import UNIT_TYPES
 from engine.store.models import Case, Unit, User
 from workflows.definition import Definition
+from workflows.unit_types import load_unit_types
 
 SYSTEM_NAME = ("Hệ thống", "System")
 
@@ -64,8 +64,7 @@ def may_know_every_filer(definitions: Iterable[Definition], actor: Actor) -> boo
 
 def hidden_filer_label(unit_type: str, lang: str = "vi") -> str:
     """What a confidential filer is shown as: the kind of unit, never the unit."""
-    vi, en = UNIT_TYPES.get(unit_type, (unit_type, unit_type))
-    return vi if lang == "vi" else en
+    return load_unit_types().label(unit_type, lang)
 
 
 @dataclass(frozen=True)

@@ -44,7 +44,8 @@ def unit_list() -> None:
 @unit.command("add")
 @click.argument("code")
 @click.argument("name")
-@click.option("--type", "unit_type", required=True, type=click.Choice(sorted(admin_service.UNIT_TYPES)))
+@click.option("--type", "unit_type", required=True,
+              help="a unit type configured in workflows/org/unit_types.toml (or PRESSCASE_UNIT_TYPES_FILE)")
 @click.option("--parent", "parent_code", help="code of the parent unit")
 @with_appcontext
 @engine_errors

@@ -11,7 +11,7 @@ from flask import current_app
 
 from engine.audit.log import Operator
 from engine.cases.uow import Runtime
-from engine.errors import EngineError, InvalidData
+from engine.errors import DefinitionError, EngineError, InvalidData
 
 
 def runtime() -> Runtime:
@@ -34,7 +34,7 @@ def engine_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
             for name, msg in err.field_messages("en").items():
                 click.echo(f"error: {name}: {msg}", err=True)
             raise SystemExit(1) from err
-        except EngineError as err:
+        except (EngineError, DefinitionError) as err:
             click.echo(f"error: {err.message_en}", err=True)
             raise SystemExit(1) from err
 
