@@ -45,7 +45,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
                                    audit_key=derive_audit_key(app.config["SECRET_KEY"]))
     app.extensions["presscase"] = runtime
     runtime.evidence_quota_bytes = (app.config.get("EVIDENCE_QUOTA_MB") or 0) * 1024 * 1024 or None
+    runtime.registry_check_s = float(app.config.get("REGISTRY_CHECK_S", runtime.registry_check_s))
     _load_definitions_if_migrated(runtime)
+    app.before_request(_refresh_definitions)
 
     if app.config.get("PRESSCASE_HTTPS"):
         # Behind exactly one TLS-terminating proxy: trust its X-Forwarded-For (the client's address,
@@ -114,6 +116,13 @@ def _security_headers(response: Response) -> Response:
     if current_app.config.get("PRESSCASE_HTTPS"):
         response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
     return response
+
+
+def _refresh_definitions() -> None:
+    """A version `presscase workflow load` recorded from another process is served without a restart:
+    at most every REGISTRY_CHECK_S seconds one primary-key read of the registry generation."""
+    if request.endpoint != "static":
+        runtime_of(current_app).refresh_definitions()
 
 
 def runtime_of(app: Flask) -> Runtime:

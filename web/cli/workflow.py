@@ -26,11 +26,16 @@ def workflow_list() -> None:
 
 
 @workflow.command("load")
+@click.option("--dir", "directory", type=click.Path(file_okay=False, exists=True, path_type=Path),
+              help="the folder of definition files (default: workflows/)")
 @with_appcontext
 @engine_errors
-def workflow_load() -> None:
-    """Validate the files in workflows/ and record new versions (a changed file needs a new version)."""
-    recorded = runtime().load_definitions(by=cli_operator())
+def workflow_load(directory: Path | None) -> None:
+    """Validate the definition files and record new versions (a changed file needs a new version).
+
+    Running web and scheduler processes pick the new versions up within PRESSCASE_REGISTRY_CHECK_S seconds.
+    """
+    recorded = runtime().load_definitions(str(directory) if directory else None, by=cli_operator())
     click.echo("\n".join(f"loaded {n}" for n in recorded) or "nothing new")
 
 
