@@ -25,6 +25,7 @@ from workflows.definition import (
     TimerRules,
     TransitionSpec,
 )
+from workflows.migration import parse_migrations
 
 DEFINITIONS_DIR = Path(__file__).parent
 KNOWN_GUARDS = ("fine_within_ceiling", "within_limitation")
@@ -282,6 +283,8 @@ def parse_definition(source: str, path: str = "<string>") -> Definition:
     for i, t in enumerate(transitions):
         if "within_limitation" in t.guards and limitation is None:
             c.fail(f"transitions[{i}] ({t.trigger}).guards", "'within_limitation' needs a [limitation] section")
+
+    parse_migrations(raw, version, set(states), path)  # checked here; engine.cases.migration reads it when migrating
 
     return Definition(
         name=name,

@@ -32,7 +32,8 @@ from engine.read.public_register import WORKFLOW, year_bounds
 from engine.store.models import Case, CaseEvent
 from engine.time.calendar import WorkingCalendar
 from engine.time.clock import LOCAL_TZ
-from engine.time.deadlines import recompute_deadline
+from engine.time.deadlines import recompute_deadline, versions_along
+from workflows.definition import Definition
 
 THRESHOLD = 3
 PUBLICATION_DELAY_DAYS = 30  # a month is published once it has been over for this many days
@@ -162,9 +163,16 @@ def _handled_on_time(session: Session, registry: DefinitionRegistry, calendar: W
         history[ev.case_id].append(ev)
     versions = dict(session.execute(select(Case.id, Case.workflow_version).where(Case.id.in_(ids))).all())
     out = set()
+    def definitions(v: int) -> Definition:
+        return registry.get(WORKFLOW, v)
+
     for m in handled:
-        defn = registry.get(WORKFLOW, versions[m.case_id])
-        deadline, _ = recompute_deadline([e for e in history[m.case_id] if e.seq < m.seq], defn, calendar)
+        events = history[m.case_id]
+        before = [e for e in events if e.seq < m.seq]
+        # The version in force then: a case moved to a newer version later replays its past under the older one.
+        defn = versions_along(events, definitions(versions[m.case_id]), definitions)[len(before) - 1] if before \
+            else definitions(versions[m.case_id])
+        deadline, _ = recompute_deadline(before, defn, calendar, definitions)
         if deadline is None or m.at <= deadline:
             out.add((m.case_id, m.seq))
     return out
