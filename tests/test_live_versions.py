@@ -163,3 +163,37 @@ def test_web_and_scheduler_serve_a_version_loaded_while_they_run(org, db_url, tm
             break
         time.sleep(0.5)
     assert "fired" in statuses and "failed" not in statuses, statuses
+
+
+def test_the_check_is_one_primary_key_read_until_a_load_moves_the_generation(org, tmp_path):
+    """What every request and scheduler job pays: one single-row read; the sources are read only after a load."""
+    from sqlalchemy import event
+
+    from engine.cases.uow import Runtime
+
+    other = Runtime.from_url(str(org.rt.engine.url.render_as_string(hide_password=False)), clock=org.rt.clock)
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, *args):  # noqa: ANN001, ANN002
+        text = " ".join(statement.split()).lower()
+        if text not in ("begin", "begin immediate", "commit", "rollback"):
+            statements.append(text)
+
+    try:
+        other.load_definitions()
+        event.listen(other.engine, "before_cursor_execute", seen)
+        other.registry_check_s = 60
+        assert other.refresh_definitions() == []  # checked within the interval: no query at all
+        assert statements == []
+        assert other.refresh_definitions(force=True) == []
+        assert len(statements) == 1 and "from registry_generation" in statements[0] and "where" in statements[0]
+
+        org.rt.load_definitions(str(write_v2(tmp_path)))  # "another process" records a version
+        statements.clear()
+        assert other.refresh_definitions(force=True) == [f"press_violation v{CURRENT + 1}"]
+        assert other.registry.latest("press_violation").version == CURRENT + 1
+        assert any("from workflow_definitions" in s for s in statements)
+        statements.clear()
+        assert other.refresh_definitions(force=True) == [] and len(statements) == 1
+    finally:
+        other.engine.dispose()

@@ -210,3 +210,23 @@ def test_the_case_page_shows_the_migration_in_vietnamese_and_english(org, rt, tm
     page = w.get(f"/cases/{out.case_id}").get_data(as_text=True)
     assert "Moved to a new workflow version" in page and "Workflow version" in page
     assert "Previous deadline" in page and "New deadline" in page
+
+
+def test_a_deadline_shortened_into_the_past_is_reported_late_at_once_and_once_only(org, tmp_path, clock):
+    out = case_in(org, "reported")  # due Monday 9 March under the old rule, Thursday 5 March under the new
+    clock.advance(days=4)  # Friday 6 March: on time before, late after
+    org.rt.load_definitions(str(write_renamed(tmp_path)))
+    migration.run(org.rt, migration.plan(org.rt, "press_violation", NEW), Operator.cli())
+    now = clock.now()
+    with org.rt.read_session() as s:
+        pending = s.execute(select(Timer.kind, Timer.level, Timer.due_at).where(
+            Timer.case_id == out.case_id, Timer.status == "pending", Timer.state == "received")).all()  # fmt: skip
+    due_now = {(k, lv) for k, lv, at in pending if at == now}
+    assert ("overdue", None) in due_now and not any(k == "due_soon" for k, _, _ in pending)
+    report = sweep(org.rt)
+    assert report.fired == len(due_now) and not report.failed
+    with org.rt.read_session() as s:
+        fired = s.scalars(select(CaseEvent.trigger).where(CaseEvent.case_id == out.case_id,
+                                                          CaseEvent.trigger == "timer.overdue")).all()  # fmt: skip
+        assert fired == ["timer.overdue"]
+        assert verify_database(s, org.rt.registry, org.rt.calendar).problems == []

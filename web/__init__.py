@@ -140,8 +140,9 @@ def _load_definitions_if_migrated(runtime: Runtime) -> None:
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:") and not Path(url.database).exists():
         return  # inspecting would create an empty database file (`presscase --help` must leave no trace)
     tables = inspect(runtime.engine)
-    # Loading records each new version in the audit log (engine.audit.log): wait for its table too.
-    if tables.has_table("workflow_definitions") and tables.has_table("audit_head"):
+    # Loading records each new version in the audit log (engine.audit.log) and advances the registry
+    # generation (engine.cases.registry): wait for their tables too (`presscase db upgrade` loads after migrating).
+    if all(tables.has_table(t) for t in ("workflow_definitions", "audit_head", "registry_generation")):
         refused: list[DefinitionError] = []
         runtime.load_definitions(refused=refused)
         for err in refused:

@@ -103,13 +103,15 @@ def load_new_stored(session: Session, registry: DefinitionRegistry) -> list[str]
     return added
 
 
-def refresh(session: Session, registry: DefinitionRegistry) -> list[str]:
+def refresh(session: Session, registry: DefinitionRegistry, generation: int | None = None) -> list[str]:
     """Load what other processes recorded since this registry last looked; returns what was added.
 
-    Cheap when nothing changed: one primary-key read of the generation. The generation is read
-    before the rows, so a version recorded in between is loaded now or at the next check.
+    Cheap when nothing changed: one primary-key read of the generation (or none, when the caller
+    read it already). The generation is read before the rows, so a version recorded in between is
+    loaded now or at the next check.
     """
-    generation = read_generation(session)
+    if generation is None:
+        generation = read_generation(session)
     if generation == registry.generation:
         return []
     added = load_new_stored(session, registry)

@@ -20,7 +20,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from engine.audit.log import Operator
 from engine.cases.history import AUDIT_KEY_INFO, UNCONFIGURED_KEY
-from engine.cases.registry import DefinitionRegistry, load_stored, refresh, sync_definitions
+from engine.cases.registry import DefinitionRegistry, load_stored, read_generation, refresh, sync_definitions
 from engine.errors import DefinitionError, StaleVersion
 from engine.org.chart import OrgChart
 from engine.store.db import make_engine, make_sessionmaker
@@ -95,8 +95,12 @@ class Runtime:
             return []  # another thread of this process is checking right now
         try:
             self._registry_checked = now
+            with self.engine.execution_options(readonly=True).connect() as conn:
+                generation = read_generation(conn)  # the whole cost when nothing changed
+            if generation == self.registry.generation:
+                return []
             with self.read_session() as session:
-                added = refresh(session, self.registry)
+                added = refresh(session, self.registry, generation)
         except DBAPIError:
             log.warning("could not read the workflow registry generation", exc_info=True)
             return []
