@@ -45,7 +45,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
                                    audit_key=derive_audit_key(app.config["SECRET_KEY"]))
     app.extensions["presscase"] = runtime
     runtime.evidence_quota_bytes = (app.config.get("EVIDENCE_QUOTA_MB") or 0) * 1024 * 1024 or None
+    runtime.registry_check_s = float(app.config.get("REGISTRY_CHECK_S", runtime.registry_check_s))
     _load_definitions_if_migrated(runtime)
+    app.before_request(_refresh_definitions)
 
     if app.config.get("PRESSCASE_HTTPS"):
         # Behind exactly one TLS-terminating proxy: trust its X-Forwarded-For (the client's address,
@@ -121,6 +123,13 @@ def _security_headers(response: Response) -> Response:
     return response
 
 
+def _refresh_definitions() -> None:
+    """A version `presscase workflow load` recorded from another process is served without a restart:
+    at most every REGISTRY_CHECK_S seconds one primary-key read of the registry generation."""
+    if request.endpoint != "static":
+        runtime_of(current_app).refresh_definitions()
+
+
 def runtime_of(app: Flask) -> Runtime:
     return app.extensions["presscase"]
 
@@ -136,8 +145,9 @@ def _load_definitions_if_migrated(runtime: Runtime) -> None:
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:") and not Path(url.database).exists():
         return  # inspecting would create an empty database file (`presscase --help` must leave no trace)
     tables = inspect(runtime.engine)
-    # Loading records each new version in the audit log (engine.audit.log): wait for its table too.
-    if tables.has_table("workflow_definitions") and tables.has_table("audit_head"):
+    # Loading records each new version in the audit log (engine.audit.log) and advances the registry
+    # generation (engine.cases.registry): wait for their tables too (`presscase db upgrade` loads after migrating).
+    if all(tables.has_table(t) for t in ("workflow_definitions", "audit_head", "registry_generation")):
         refused: list[DefinitionError] = []
         runtime.load_definitions(refused=refused)
         for err in refused:

@@ -94,6 +94,8 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         # The years reports may cover (default: the data's first year to next year): engine/time/periods.py.
         "REPORT_FIRST_YEAR": _year(env.get("PRESSCASE_REPORT_FIRST_YEAR")),
         "REPORT_LAST_YEAR": _year(env.get("PRESSCASE_REPORT_LAST_YEAR")),
+        # Seconds between a process's checks for definition versions another process loaded (0: every request).
+        "REGISTRY_CHECK_S": float(env.get("PRESSCASE_REGISTRY_CHECK_S", "2")),
         "WORKDAY_INDEX_INTERVAL_S": int(env.get("PRESSCASE_WORKDAY_INDEX_INTERVAL", "3600")),
         # Evidence a unit's people may upload in all, in MB (0: no limit): engine/cases/evidence.py.
         "EVIDENCE_QUOTA_MB": _megabytes(env.get("PRESSCASE_EVIDENCE_QUOTA_MB", "2048")),

@@ -17,8 +17,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.cases.evidence import SUPERSEDE_TRIGGER
+from engine.errors import EngineError
 from engine.read.queries import CaseView, EventView
 from engine.store.models import Unit
+from engine.time.deadlines import MIGRATE_TRIGGER, versions_along
+from web.access import runtime
 from web.i18n import lang, local_date, local_dt_iso, money
 from workflows.definition import Definition, FieldSpec, TransitionSpec
 from workflows.field_types import field_type
@@ -120,9 +123,23 @@ def days_left(n: Any) -> str:
     return ngettext("quá %(num)d ngày làm việc", "quá %(num)d ngày làm việc", -n)
 
 
-def system_event(e: EventView) -> tuple[str, list[Item]] | None:
-    """Words for the events no person fired: timers and deadline extensions (not transitions)."""
+def system_event(e: EventView, labels: Callable[[int, str | None], str] | None = None) -> tuple[str, list[Item]] | None:
+    """Words for the events no person fired: timers, deadline extensions and moves to a newer version.
+
+    `labels(version, state)` names a state of a given version of the case's workflow.
+    """
     d = e.data
+    if e.trigger == MIGRATE_TRIGGER:
+        def label(version: Any, state: Any) -> str:
+            return labels(int(version), state) if labels is not None and isinstance(version, int) else str(state)
+
+        return _("Chuyển sang phiên bản quy trình mới"), [
+            Item(_("Phiên bản quy trình"), f"{d.get('from_version')} → {d.get('to_version')}", "short"),
+            Item(_("Trạng thái"), f"{label(d.get('from_version'), d.get('from_state'))} → "
+                                  f"{label(d.get('to_version'), d.get('to_state'))}", "short"),
+            Item(_("Hạn cũ"), local_dt_iso(d.get("previous_deadline")) if d.get("previous_deadline") else "—", "date"),
+            Item(_("Hạn mới"), local_dt_iso(d.get("deadline")) if d.get("deadline") else "—", "date"),
+        ]
     deadline = Item(_("Hạn xử lý"), local_dt_iso(d.get("deadline")), "date") if d.get("deadline") else None
     left = Item(_("Thời gian"), days_left(d["working_days_left"]), "short") if "working_days_left" in d else None
     if e.trigger == "timer.due_soon":
@@ -149,14 +166,34 @@ def system_event(e: EventView) -> tuple[str, list[Item]] | None:
 
 
 def timeline(cv: CaseView, units: dict[int, str]) -> list[TimelineEntry]:
-    defn, lg = cv.definition, lang()
+    """Each event in the words of the definition version it was written under (a case moved to a newer
+    version keeps its earlier states' names)."""
+    lg = lang()
+    registry = runtime().registry
+
+    def version(v: int) -> Definition:
+        return registry.get(cv.definition.name, v) if v != cv.definition.version else cv.definition
+
+    def state_label(v: int, state: str | None) -> str:
+        try:
+            d = version(v)
+        except EngineError:
+            return state or ""
+        return d.states[state].label(lg) if state in d.states else (state or "")
+
+    try:
+        along = versions_along(cv.events, cv.definition, version)
+    except EngineError:
+        along = [cv.definition] * len(cv.events)
     out = []
-    for e in cv.events:
-        t = transition_of(defn, e)
-        from_label = defn.states[e.from_state].label(lg) if e.from_state in defn.states else ""
+    for defn, e in zip(along, cv.events, strict=True):
+        migrated = e.trigger == MIGRATE_TRIGGER
+        t = None if migrated else transition_of(defn, e)
+        from_version = e.data.get("from_version") if migrated else defn.version
+        from_label = state_label(from_version, e.from_state) if isinstance(from_version, int) and e.from_state else ""
         to_label = defn.states[e.to_state].label(lg) if e.to_state in defn.states else e.to_state
         evidence = e.data.get("evidence") if isinstance(e.data.get("evidence"), list) else []
-        system = system_event(e) if t is None else None
+        system = system_event(e, state_label) if t is None else None
         action, items = system if system else (t.label(lg) if t else e.trigger, items_for(defn, t, e.data, units))
         out.append(TimelineEntry(e.seq, e.at, e.actor_name, e.actor_unit_name, action, from_label, to_label, items,
                                  evidence))  # fmt: skip

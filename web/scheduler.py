@@ -51,9 +51,20 @@ class ScheduledJob:
         return float(app.config.get(self.interval_key) or self.default_s)
 
 
+def refresh_definitions(app: Flask) -> None:
+    """Load the definition versions `presscase workflow load` recorded since this process looked,
+    before a job fires a timer or renders a message of a case filed under one (one primary-key
+    read when nothing changed); errors are logged, never raised."""
+    try:
+        app.extensions["presscase"].refresh_definitions()
+    except Exception:  # noqa: BLE001 - a failed check must not stop the job
+        log.exception("workflow registry check failed")
+
+
 def sweep_timers(app: Flask) -> None:
     """One sweep of due timers; errors are logged, never raised into the scheduler."""
     rt = app.extensions["presscase"]
+    refresh_definitions(app)
     try:
         report = sweep(rt)
         if report.claimed:
@@ -65,6 +76,7 @@ def sweep_timers(app: Flask) -> None:
 
 def deliver_notifications(app: Flask) -> None:
     """One delivery pass of the outbox (inbox, email, due digests); errors are logged, never raised."""
+    refresh_definitions(app)
     try:
         deliver_pending(app.extensions["presscase"])
     except Exception:  # noqa: BLE001 - a failed pass must not stop the next one

@@ -28,6 +28,7 @@ from workflows.definition import (
 from workflows.errors import DefinitionError
 from workflows.field_types import FIELD_TYPES
 from workflows.guards import parse_guard_params
+from workflows.migration import parse_migrations
 from workflows.unit_types import UnitTypes, check_unit_types, load_unit_types
 
 DEFINITIONS_DIR = Path(__file__).parent
@@ -291,6 +292,8 @@ def parse_definition(source: str, path: str = "<string>", unit_types: UnitTypes 
     reporting = _parse_reporting(c, raw.get("reporting"), states, transitions, lists)
     register = _parse_register(c, raw.get("register"), states, transitions)
     explanations = _parse_explanations(c, raw.get("explanations", {}), states)
+
+    parse_migrations(raw, version, set(states), path)  # checked here; engine.cases.migration reads it when migrating
 
     return Definition(
         name=name,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -26,7 +26,7 @@ from engine.store.models import Attachment, Case, CaseEvent, ReferenceCounter
 from engine.time import limitation
 from engine.time.calendar import WorkingCalendar
 from engine.time.clock import LOCAL_TZ
-from engine.time.deadlines import EXTEND_TRIGGER, TIMER_TRIGGER_PREFIX, replay_stage
+from engine.time.deadlines import EXTEND_TRIGGER, MIGRATE_TRIGGER, TIMER_TRIGGER_PREFIX, replay_stage, versions_along
 from workflows.definition import Definition
 
 # The key under which a transition that assigns the case records the unit it assigned.
@@ -38,7 +38,7 @@ def _when(at: datetime | None) -> str:
     return at.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M") if at is not None else "none"
 
 
-def _assignment(defn: Definition, events: list[CaseEvent]) -> tuple[bool, Any, bool, Any]:
+def _assignment(along: list[Definition], events: list[CaseEvent]) -> tuple[bool, Any, bool, Any]:
     """(known, assigned unit, known, handling unit) as the history leaves them.
 
     A transition writes what it assigned under ASSIGNED_KEY; events written before that key
@@ -47,7 +47,7 @@ def _assignment(defn: Definition, events: list[CaseEvent]) -> tuple[bool, Any, b
     assigned: Any = None
     handling: Any = None
     a_known = h_known = True
-    for ev in events:
+    for defn, ev in zip(along, events, strict=True):
         t = defn.transition(ev.trigger, ev.from_state) if not _system(ev.trigger) else None
         if t is None or not t.assign:
             continue
@@ -64,13 +64,18 @@ def _assignment(defn: Definition, events: list[CaseEvent]) -> tuple[bool, Any, b
 
 
 def _system(trigger: str) -> bool:
-    return trigger.startswith(TIMER_TRIGGER_PREFIX) or trigger == EXTEND_TRIGGER
+    return trigger.startswith(TIMER_TRIGGER_PREFIX) or trigger in (EXTEND_TRIGGER, MIGRATE_TRIGGER)
 
 
 def check_row(
-    defn: Definition, calendar: WorkingCalendar, case: Case, events: list[CaseEvent]
+    defn: Definition, calendar: WorkingCalendar, case: Case, events: list[CaseEvent],
+    definitions: Callable[[int], Definition] | None = None,
 ) -> list[ChainProblem]:
-    """Each column of the case row that its (verified) history contradicts, one problem each."""
+    """Each column of the case row that its (verified) history contradicts, one problem each.
+
+    `definitions` gives other versions of the case's workflow: a case moved to a newer version
+    (a `migrate_version` event) is replayed with each event under the version it was written in.
+    """
     out: list[ChainProblem] = []
 
     def bad(seq: int | None, what: str) -> None:
@@ -78,6 +83,16 @@ def check_row(
 
     if not events:
         bad(None, "has no history at all (its events were deleted)")
+        return out
+    migrations = [ev for ev in events if ev.trigger == MIGRATE_TRIGGER]
+    if migrations and migrations[-1].data.get("to_version") != case.workflow_version:
+        bad(migrations[-1].seq, f"the case row's workflow version is {case.workflow_version} but the history moved "
+                                f"it to version {migrations[-1].data.get('to_version')}")  # fmt: skip
+        return out
+    try:
+        along = versions_along(events, defn, definitions)
+    except EngineError as err:
+        bad(None, f"a workflow version it was migrated from is not loaded ({err.message_en})")
         return out
     last = events[-1]
     if case.state != last.to_state:
@@ -92,22 +107,22 @@ def check_row(
     if not low <= case.version <= high:
         bad(last.seq, f"the case row's version is {case.version}, but {len(events)} events allow only "
                       f"{low}..{high}")  # fmt: skip
-    a_known, assigned, h_known, handling = _assignment(defn, events)
+    a_known, assigned, h_known, handling = _assignment(along, events)
     if a_known and case.assigned_unit_id != assigned:
         bad(None, f"the case row's assigned unit is {case.assigned_unit_id} but the history assigned {assigned}")
     if h_known and case.handling_unit_id != handling:
         bad(None, f"the case row's handling unit is {case.handling_unit_id} but the history assigned {handling}")
     first = events[0]
-    flag = defn.confidentiality.get("flag_field")
+    flag = along[0].confidentiality.get("flag_field")
     filed = {"filing unit": (case.filing_unit_id, first.actor_unit_id), "reporter": (case.reporter_id, first.actor_id),
              "filing time": (case.created_at, first.at),
              "confidentiality flag": (bool(case.reporter_confidential), bool(first.data.get(flag)) if flag else False)}
     for what, (row, history) in filed.items():
         if row != history:
             bad(1, f"the case row's {what} is {row} but the filing event says {history}")
-    out.extend(_facts_problems(defn, case, events))
+    out.extend(_facts_problems(along, case, events))
     try:
-        deadline, info, level = replay_stage(events, defn, calendar)
+        deadline, info, level = replay_stage(events, defn, calendar, definitions)
     except (AssertionError, KeyError, ValueError, EngineError) as err:
         bad(None, f"its deadline cannot be replayed from the history ({err or type(err).__name__})")
         return out
@@ -127,15 +142,16 @@ def check_row(
     return out
 
 
-def _facts_problems(defn: Definition, case: Case, events: list[CaseEvent]) -> list[ChainProblem]:
+def _facts_problems(along: list[Definition], case: Case, events: list[CaseEvent]) -> list[ChainProblem]:
     """The facts, the promoted columns (kind, severity, subject) and the limitation date, replayed as `_apply` sets them."""
     facts: dict[str, Any] = {}
     promoted: dict[str, Any] = {}
-    for ev in events:
+    defn = along[-1]
+    for at_version, ev in zip(along, events, strict=True):
         if _system(ev.trigger):
             continue
         data = {k: v for k, v in ev.data.items() if k not in ("evidence", ASSIGNED_KEY)}
-        for column, names in defn.index.items():
+        for column, names in at_version.index.items():
             for name in names:
                 if data.get(name) not in (None, ""):
                     promoted[column] = str(data[name])[:300]
@@ -145,7 +161,7 @@ def _facts_problems(defn: Definition, case: Case, events: list[CaseEvent]) -> li
     if changed:
         out.append(ChainProblem(case.id, case.reference, None,
                                 f"the case row's facts differ from the history in: {', '.join(changed)}"))
-    for column in sorted(defn.index):
+    for column in sorted(set().union(*(d.index for d in along))):
         if getattr(case, column, None) != promoted.get(column):
             out.append(ChainProblem(case.id, case.reference, None,
                                     f"the case row's {column} is {getattr(case, column, None)!r} but the history "
@@ -235,7 +251,8 @@ def check_cases(
     except EngineError:
         return [ChainProblem(case.id, case.reference, None,
                              f"its workflow {case.workflow_name} v{case.workflow_version} is not loaded")]
-    out = check_row(defn, calendar, case, events)
+    name = case.workflow_name
+    out = check_row(defn, calendar, case, events, lambda v: registry.get(name, v))
     if has_attachments or any(ev.data.get("evidence") for ev in events):
         out += check_attachments(session, case, events)
     return out

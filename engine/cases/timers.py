@@ -175,6 +175,37 @@ def sync_on_transition(
         _insert(session, case, None, seq, planned, now, keep_due_now=True)
 
 
+def replan_after_migration(
+    session: Session, defn: Definition, case: CaseRow, from_state: str, seq: int, now: datetime, calendar: WorkingCalendar
+) -> None:
+    """After a case moved to a newer definition version (engine.cases.migration): its pending timers
+    cancelled, and the stage's and the limitation's planned again under the new version's rules.
+
+    A stage timer the new rules make due already fires at once unless the same timer (kind and
+    level) already fired in this stage: a deadline shortened into the past is reported late at
+    once, and nobody is told twice (nor warned "due soon" once late). Limitation warnings already
+    past are not repeated.
+    The caller has written the case row first (the sweep's lock order).
+    """
+    info = case.deadline_info or {}
+    since = max([case.state_entered_at] + [datetime.fromisoformat(e["at"]) for e in info.get("extensions", [])
+                                            if isinstance(e, dict) and e.get("at")])  # fmt: skip
+    fired = {(k, lv) for k, lv in session.execute(
+        select(Timer.kind, Timer.level).where(Timer.case_id == case.id, Timer.status == "fired",
+                                              Timer.state == from_state, Timer.fired_at >= since))}  # fmt: skip
+    cancel_pending(session, case.id, now, stage=True, limitation=True)
+    if case.deadline_at is not None and case.deadline_info is not None and not case.closed:
+        planned = [p if p.due_at > now else PlannedTimer(p.kind, p.level, now)
+                   for p in plan_stage_timers(case.deadline_info, case.deadline_at, calendar)
+                   if p.due_at > now or (p.kind, p.level) not in fired]  # fmt: skip
+        if case.deadline_at < now:  # already late: the overdue reminder says it, a "due soon" warning would not
+            planned = [p for p in planned if p.kind != DUE_SOON]
+        _insert(session, case, case.state, seq, planned, now, keep_due_now=True)
+    rule = defn.limitation
+    if rule is not None and not case.closed and case.state in rule.watch_states and case.limitation_expires_on:
+        _insert(session, case, None, seq, plan_limitation_timers(defn, case.limitation_expires_on), now)
+
+
 def _recipients(defn: Definition, case: CaseRow, timer: TimerRow) -> tuple[Recipient, ...]:
     if timer.kind == LIMITATION_WARNING:
         return defn.limitation.notify if defn.limitation else ()

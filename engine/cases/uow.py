@@ -7,13 +7,15 @@ A unit of work given a `RetryKey` acts at most once per key (engine/cases/idempo
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import TracebackType
 
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -21,7 +23,7 @@ from engine.audit.log import Operator
 from engine.cases.history import AUDIT_KEY_INFO, UNCONFIGURED_KEY
 from engine.cases.idempotency import AlreadyDone, KeyReused, RetryKey, is_key_conflict, remember, replayed
 from engine.cases.outcome import Outcome
-from engine.cases.registry import DefinitionRegistry, load_stored, sync_definitions
+from engine.cases.registry import DefinitionRegistry, load_stored, read_generation, refresh, sync_definitions
 from engine.errors import DefinitionError, StaleVersion
 from engine.org.chart import OrgChart
 from engine.store.db import make_engine, make_sessionmaker
@@ -29,6 +31,8 @@ from engine.time.calendar import WorkingCalendar, get_calendar
 from engine.time.clock import Clock, SystemClock
 from workflows.definition import Definition
 from workflows.loader import DEFINITIONS_DIR, load_all
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -43,7 +47,11 @@ class Runtime:
     audit_key: bytes = UNCONFIGURED_KEY
     # Bytes of evidence the people of one unit may upload in all (None: no limit): engine.cases.evidence.check_quota.
     evidence_quota_bytes: int | None = None
+    # How often (seconds) `refresh_definitions` reads the registry generation; 0: at every call.
+    registry_check_s: float = 2.0
     _chart: tuple[float, OrgChart] | None = field(default=None, init=False, repr=False)
+    _registry_checked: float | None = field(default=None, init=False, repr=False)
+    _registry_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.sessions.configure(info={AUDIT_KEY_INFO: self.audit_key})
@@ -73,6 +81,37 @@ class Runtime:
 
     def forget_org_chart(self) -> None:
         self._chart = None
+
+    def refresh_definitions(self, *, force: bool = False) -> list[str]:
+        """Load the definition versions other processes recorded since this one last looked.
+
+        Called before each web request, each scheduler job and each unit of work; at most every
+        `registry_check_s` seconds it reads the registry generation (one primary-key read) and
+        only when that moved reads and parses the new versions. Returns what was added.
+        A database without the table yet (before `presscase db upgrade`) is not an error here.
+        """
+        now = time.monotonic()
+        last = self._registry_checked
+        if not force and last is not None and now - last < self.registry_check_s:
+            return []
+        if not self._registry_lock.acquire(blocking=False):
+            return []  # another thread of this process is checking right now
+        try:
+            self._registry_checked = now
+            with self.engine.execution_options(readonly=True).connect() as conn:
+                generation = read_generation(conn)  # the whole cost when nothing changed
+            if generation == self.registry.generation:
+                return []
+            with self.read_session() as session:
+                added = refresh(session, self.registry, generation)
+        except DBAPIError:
+            log.warning("could not read the workflow registry generation", exc_info=True)
+            return []
+        finally:
+            self._registry_lock.release()
+        if added:
+            log.info("workflow definitions loaded from the database: %s", ", ".join(added))
+        return added
 
     def definition(self, session: Session, name: str, version: int) -> Definition | None:
         """A definition version from this registry, or loaded now from the database; None if neither has it."""
@@ -130,6 +169,7 @@ class UnitOfWork:
         return self.runtime.org_chart(self.session)
 
     def __enter__(self) -> UnitOfWork:
+        self.runtime.refresh_definitions()  # a command files under the newest version another process loaded
         self.session: Session = self.runtime.sessions()
         if self.retry_key is not None:
             try:

@@ -20,8 +20,9 @@ and fires nothing: never lost, never twice.
 A timer that cannot fire now is handed back to wait a backoff (engine/jobs/leases.py, the mechanism the
 outbox uses too): its case busy or changed meanwhile, however long that lasts; an error, up to
 MAX_ATTEMPTS times, after which it is failed, listed (`presscase timers --failed`, /admin/timers)
-and the administrators are told. A case under a definition version this process has not loaded
-(another process loaded it since) has the version loaded from the database, then fires.
+and the administrators are told. Each sweep first checks the registry generation
+(`Runtime.refresh_definitions`), so versions another process loaded since are known; a case under
+a version still missing has it loaded from the database, then fires.
 """
 
 from __future__ import annotations
@@ -205,6 +206,7 @@ def sweep(
     """
     owner = owner or default_owner()
     report = SweepReport()
+    rt.refresh_definitions()  # versions another process loaded since this one last looked (one cheap read)
     lease = timedelta(seconds=lease_s)
     while max_batches is None or report.batches < max_batches:
         ids = claim(rt, owner, rt.clock.now(), lease, batch_size)

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -48,7 +49,7 @@ from engine.store.models import Case, CaseEvent
 from engine.store.report_models import WorkingDayIndex
 from engine.time.calendar import WorkingCalendar
 from engine.time.clock import LOCAL_TZ, Clock
-from engine.time.deadlines import EXTEND_TRIGGER, recompute_deadline
+from engine.time.deadlines import EXTEND_TRIGGER, recompute_deadline, versions_along
 from engine.time.periods import Month, Period
 from engine.time.workday_index import is_current
 from workflows.definition import Definition
@@ -463,17 +464,26 @@ def _replayed(session: Session, registry: DefinitionRegistry, calendar: WorkingC
         select(Case.id, Case.workflow_name, Case.workflow_version).where(Case.id.in_(ids)))}  # fmt: skip
     out = []
     for case_id, seq, h_at, a_at in rows:
-        defn = registry.get(*versions[case_id])
-        ok = in_time([e for e in history[case_id] if e.seq < seq], h_at, defn, calendar)
+        name, version = versions[case_id]
+
+        def definitions(v: int, name: str = name) -> Definition:
+            return registry.get(name, v)
+
+        events = history[case_id]
+        before = [e for e in events if e.seq < seq]
+        # The version in force then: a case moved to a newer version later replays its past under the older one.
+        defn = versions_along(events, definitions(version), definitions)[len(before) - 1] if before else definitions(version)
+        ok = in_time(before, h_at, defn, calendar, definitions)
         a_day, b_day = a_at.astimezone(LOCAL_TZ).date(), h_at.astimezone(LOCAL_TZ).date()
         out.append((calendar.working_days_between(a_day, b_day), ok, b_day, 1))
     return out
 
 
-def in_time(events_before: list[CaseEvent], handled_at: datetime, defn: Definition, calendar: WorkingCalendar) -> bool:
+def in_time(events_before: list[CaseEvent], handled_at: datetime, defn: Definition, calendar: WorkingCalendar,
+            definitions: Callable[[int], Definition] | None = None) -> bool:
     """Handled within the deadline: no later than the deadline the case had then, and no extension of
     the stage granted after the deadline it extended had passed (a late case is not made punctual)."""
-    deadline, info = recompute_deadline(events_before, defn, calendar)
+    deadline, info = recompute_deadline(events_before, defn, calendar, definitions)
     if deadline is None:
         return True
     if any(x.get("was_late") for x in (info or {}).get("extensions", [])):

@@ -94,6 +94,19 @@ class WorkflowDefinitionRow(Base):
     loaded_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
+class RegistryGeneration(Base):
+    """One row whose number every `workflow load` that records a version advances, in that transaction.
+
+    Running processes compare it with the number they last loaded (one primary-key read, at most
+    every few seconds) and load the new versions when it moved, so no restart is needed.
+    """
+
+    __tablename__ = "registry_generation"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    generation: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class ReferenceCounter(Base):
     """Per prefix and year, the last sequence number given out (PA-2026-000123)."""
 

@@ -8,7 +8,7 @@ both the engine (`_apply`, `extend_deadline`) and `recompute_deadline` go throug
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
@@ -20,6 +20,8 @@ from workflows.definition import Definition, StateSpec
 
 EXTEND_TRIGGER = "extend_deadline"
 TIMER_TRIGGER_PREFIX = "timer."
+# The history event `presscase workflow migrate` writes when it moves an open case to a newer version.
+MIGRATE_TRIGGER = "migrate_version"
 
 
 def _local_day(when: datetime) -> date:
@@ -185,6 +187,78 @@ def extend(
     return due, info
 
 
+def _shift(calendar: WorkingCalendar, day: date, n: int, unit: str) -> date:
+    return calendar.shift_working_days(day, n) if unit == "working" else day + timedelta(days=n)
+
+
+def on_migration(
+    old_defn: Definition,
+    new_defn: Definition,
+    from_state: str,
+    to_state: str,
+    old_deadline: datetime | None,
+    old_info: dict[str, Any] | None,
+    entered_at: datetime,
+    entered_seq: int,
+    now: datetime,
+    calendar: WorkingCalendar,
+    seq: int,
+    paused_state_to: str | None = None,
+) -> DeadlineChange:
+    """The deadline a case has after moving from `from_state` of its old version to `to_state` of the new.
+
+    The time already spent counts: when both rules count the same unit, the old deadline moves by
+    the difference between the two rules (20 working days becoming 15 takes 5 working days off;
+    extensions granted and pauses taken stay as they were). When the units differ, or the old
+    state had no running deadline, the new rule counts from the day the case entered the state.
+    A state with no deadline in the new version has none. A clock paused inside the state (a
+    waiting state) is renamed to `paused_state_to` and its remaining days move by its own rule's
+    difference. Pure, so `audit verify` replays a migration as the migration computed it.
+    """
+    spec = new_defn.states[to_state]
+    rule = spec.deadline
+    if rule is None or spec.terminal:
+        return DeadlineChange(None, None)
+    old_rule = old_defn.states[from_state].deadline if from_state in old_defn.states else None
+    marker = {"event": seq, "at": now.isoformat(), "from_version": old_defn.version, "to_version": new_defn.version,
+              "from_state": from_state, "from_rule_days": old_info.get("rule_days") if old_info else None,
+              "from_due": old_info.get("due") if old_info else None}  # fmt: skip
+    if old_deadline is None or old_info is None or old_rule is None or old_info.get("unit") != rule.unit:
+        started = datetime.fromisoformat(old_info["started_at"]) if old_info and old_info.get("started_at") else entered_at
+        started_seq = int(old_info["started_by_event"]) if old_info and old_info.get("started_by_event") else entered_seq
+        due, info = compute_deadline(new_defn, spec, started, calendar, event_seq=started_seq)
+    else:
+        delta = rule.days - int(old_info.get("rule_days", old_rule.days))
+        due = end_of_local_day(_shift(calendar, _local_day(old_deadline), delta, rule.unit))
+        info = {
+            **old_info,
+            "state": to_state,
+            "days": int(old_info.get("days", old_rule.days)) + delta,
+            "rule_days": rule.days,
+            "basis": new_defn.basis_text(rule.basis, rule.article),
+            "note": rule.note,
+            "due": due.isoformat(),
+            "due_soon_days": spec.timers.due_soon_days,
+            "escalation": [[e.level, e.after_working_days] for e in spec.timers.escalation],
+        }
+        if rule.unit == "working":
+            info["calendar"] = calendar.version
+    if info is None:
+        return DeadlineChange(None, None)
+    paused = (old_info or {}).get("paused")
+    if paused and paused_state_to is not None:
+        p_old = old_defn.states.get(paused.get("state", ""))
+        p_new = new_defn.states.get(paused_state_to)
+        p_delta = 0
+        if p_old is not None and p_new is not None and p_old.deadline and p_new.deadline \
+                and p_old.deadline.unit == p_new.deadline.unit:
+            p_delta = p_new.deadline.days - p_old.deadline.days
+        info["paused"] = {**paused, "state": paused_state_to,
+                          "remaining_working_days": int(paused["remaining_working_days"]) + p_delta}
+    info["migrations"] = [*(old_info or {}).get("migrations", []), marker]
+    return DeadlineChange(due, info)
+
+
 class EventLike(Protocol):
     seq: int
     trigger: str
@@ -196,25 +270,57 @@ class EventLike(Protocol):
 
 
 def recompute_deadline(
-    events: Iterable[EventLike], defn: Definition, calendar: WorkingCalendar
+    events: Iterable[EventLike], defn: Definition, calendar: WorkingCalendar,
+    definitions: Callable[[int], Definition] | None = None,
 ) -> tuple[datetime | None, dict[str, Any] | None]:
     """Replay a case's history and return the deadline it should have now, with its explanation.
 
     Equal to the stored one unless the stored one was tampered with, or the calendar changed
-    since (a new holiday announced): both are worth knowing.
+    since (a new holiday announced): both are worth knowing. `definitions` gives a version of
+    the case's workflow: a case moved between versions replays each event under its own.
     """
-    deadline, info, _ = replay_stage(events, defn, calendar)
+    deadline, info, _ = replay_stage(events, defn, calendar, definitions)
     return deadline, info
 
 
+def versions_along(events: Sequence[EventLike], defn: Definition,
+                   definitions: Callable[[int], Definition] | None) -> list[Definition]:  # fmt: skip
+    """The definition each event (in seq order) was written under: the case's version after its last
+    migration event, the migrations' `from_version` before each. `defn` is the case's version now."""
+    out: list[Definition] = []
+    current = defn
+    for ev in reversed(events):
+        if ev.trigger == MIGRATE_TRIGGER and definitions is not None:
+            out.append(current)
+            current = definitions(int(ev.data["from_version"]))
+            continue
+        out.append(current)
+    out.reverse()
+    return out
+
+
 def replay_stage(
-    events: Iterable[EventLike], defn: Definition, calendar: WorkingCalendar
+    events: Iterable[EventLike], defn: Definition, calendar: WorkingCalendar,
+    definitions: Callable[[int], Definition] | None = None,
 ) -> tuple[datetime | None, dict[str, Any] | None, int]:
     """`recompute_deadline`, plus the escalation level the current stage has reached (`audit verify` checks both)."""
     deadline: datetime | None = None
     info: dict[str, Any] | None = None
     level = 0
-    for ev in sorted(events, key=lambda e: e.seq):
+    ordered = sorted(events, key=lambda e: e.seq)
+    along = versions_along(ordered, defn, definitions)
+    entered_at: datetime | None = None
+    entered_seq = 0
+    for i, ev in enumerate(ordered):
+        defn = along[i]
+        if ev.trigger == MIGRATE_TRIGGER:
+            old = definitions(int(ev.data["from_version"])) if definitions is not None else defn
+            change = on_migration(old, defn, str(ev.from_state), ev.to_state, deadline, info, entered_at or ev.at,
+                                  entered_seq, ev.at, calendar, ev.seq, ev.data.get("paused_state_to"))  # fmt: skip
+            deadline, info = change.deadline_at, change.info
+            continue
+        if ev.to_state != ev.from_state:
+            entered_at, entered_seq = ev.at, ev.seq
         if ev.trigger.startswith(TIMER_TRIGGER_PREFIX):
             if ev.data.get("kind") == "escalation":
                 level = max(level, int(ev.data.get("level") or 0))
