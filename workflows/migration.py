@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from engine.errors import DefinitionError
+from workflows.errors import DefinitionError
 
 SECTION_RE = re.compile(r"^from_(\d+)$")
 
