@@ -7,7 +7,6 @@ from flask import Blueprint, Response, g
 from sqlalchemy import select
 
 from engine.errors import NotFound
-from engine.org.admin import UNIT_TYPES
 from engine.read.projection import Directory
 from engine.store.models import Unit
 from web.access import runtime
@@ -15,6 +14,7 @@ from web.api import present, schemas
 from web.api.bearer import api_actor
 from web.api.problems import api_lang
 from web.api.spec import json_response, operation, query
+from workflows.unit_types import load_unit_types
 
 bp = Blueprint("api_reference", __name__)
 
@@ -35,7 +35,7 @@ def units() -> Response:
     with runtime().read_session() as s:
         rows = list(s.scalars(select(Unit).order_by(Unit.id)))
         items = [schemas.UnitOut(id=u.id, code=u.code, name=u.name, type=u.type,
-                                 type_label=UNIT_TYPES.get(u.type, (u.type, u.type))[0 if lang == "vi" else 1],
+                                 type_label=load_unit_types().label(u.type, lang),
                                  parent_id=u.parent_id, active=bool(u.active)) for u in rows]  # fmt: skip
     return json_response(schemas.Units(items=items))
 
