@@ -41,6 +41,7 @@ def write_renamed(tmp_path, *, mapping: str = MAPPING):
     path = folder / "press_violation.toml"
     src = path.read_text(encoding="utf-8").replace(f"version = {CURRENT}", f"version = {NEW}", 1)
     src = src.replace('"reported"', '"received"').replace("[states.reported]", "[states.received]")
+    src = src.replace("\nreported = { vi =", "\nreceived = { vi =")  # its [explanations] entry
     src = src.replace('label_vi = "Đã tiếp nhận"', 'label_vi = "Đã nhận phản ánh"', 1)
     src = src.replace('deadline = { days = 5, unit = "working", basis = "plan_211", note = "Tiếp nhận',
                       'deadline = { days = 3, unit = "working", basis = "plan_211", note = "Tiếp nhận', 1)

@@ -19,8 +19,8 @@ bp = Blueprint("api_public", __name__)
 def _out(r: PublicResult) -> schemas.PublicResultOut:
     return schemas.PublicResultOut(
         reference=r.reference, published_at=r.published_at, updated_at=r.updated_at, subject=r.subject,
-        subject_type=r.subject_type, kind=r.kind, outcome=r.outcome, measures=list(r.measures), fine_amount=r.fine_amount,
-        suspension_months=r.suspension_months, decision_number=r.decision_number, decision_date=r.decision_date,
+        subject_type=r.subject_type, kind=r.kind, outcome=r.outcome, measures=list(r.measures), amounts=dict(r.amounts),
+        workflow=r.workflow, details=dict(r.extra), decision_number=r.decision_number, decision_date=r.decision_date,
         legal_basis=r.legal_basis, decided_by=r.decided_by, deciding_body=r.deciding_body, summary=r.summary,
         corrections=[schemas.CorrectionOut(seq=c.seq, at=c.at, text=c.text) for c in r.corrections],
         evidence=[schemas.FingerprintOut(sha256=e.sha256, content_type=e.content_type, size=e.size) for e in r.evidence],

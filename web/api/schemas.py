@@ -294,8 +294,9 @@ class PublicResultOut(BaseModel):
     kind: str
     outcome: str
     measures: list[str]
-    fine_amount: int | None
-    suspension_months: int | None
+    amounts: dict[str, int] = Field(description="Measure -> the amount recorded for it (fine -> VND).")
+    workflow: str
+    details: dict[str, Any] = Field(description="The other public fields of the result, by field name.")
     decision_number: str
     decision_date: date | None
     legal_basis: str
