@@ -39,7 +39,7 @@ def cli(app: Flask):  # noqa: ANN201
 def test_setting_up_records_definition_loads_units_and_accounts(org: Org) -> None:
     entries = log(org)
     actions = [a for _, a, _, _ in entries]
-    assert entries[0][:2] == ("system", "workflow.load") and entries[0][2].startswith(("press_violation v", "staff_"))
+    assert entries[0][:2] == ("system", "workflow.load") and entries[0][2].startswith(("press_violation v", "staff_", "correction_request v"))
     assert actions.count("unit.create") >= 10 and actions.count("user.create") == 9
     assert ("unattributed", "user.create", "admin", {"unit": "CNTT", "roles": ["admin"], "language": "vi"}) in entries
 

@@ -16,7 +16,7 @@ PAGES = ["/reports/new", "/reports", "/worklist", "/overview", "/admin/units", "
 # Which pages each test user may open (everything else is 403 for a signed-in person).
 ALLOWED = {
     "reporter": {"/reports/new", "/reports", "/account/password"},
-    "assessor": {"/worklist", "/overview", "/account/password"},
+    "assessor": {"/reports/new", "/reports", "/worklist", "/overview", "/account/password"},  # files correction requests
     "handler": {"/worklist", "/account/password"},
     "publisher": {"/worklist", "/account/password"},
     "leader": {"/reports/new", "/reports", "/worklist", "/account/password"},
