@@ -210,6 +210,20 @@ def visible_cases(
     return _paginate(session, q, page, per_page)
 
 
+def visible_cases_by_deadline(
+    session: Session,
+    registry: DefinitionRegistry,
+    actor: Actor,
+    now: datetime,
+    f: WorklistFilter = WorklistFilter(open_only=False),
+    page: int = 1,
+    per_page: int = 25,
+) -> Page:
+    """Every case the actor may see, most urgent first (no deadline last): the search's cases in the worklist's order."""
+    q = _apply_filter(select(Case).where(policy.visible_clause(registry.all(), actor)), f, now, session)
+    return _merge_pages(session, [q], page, per_page)
+
+
 @dataclass
 class EventView:
     seq: int

@@ -22,7 +22,7 @@ from engine.errors import InvalidData, NotFound
 from engine.org.actors import Actor
 from engine.read import queries
 from engine.read.projection import Directory
-from engine.store.models import Attachment, Case
+from engine.store.models import Attachment
 from web.access import runtime
 from web.api import present, schemas
 from web.api.bearer import api_actor
@@ -56,8 +56,7 @@ def _page(s: Session, actor: Actor, q: schemas.CaseQuery) -> queries.Page:
         return queries.worklist(s, rt.registry, actor, now, f, q.page, q.per_page, responsible=q.scope == "my_work")
     if q.sort == "newest":
         return queries.visible_cases(s, rt.registry, actor, now, f, q.page, q.per_page)
-    sql = queries._apply_filter(select(Case).where(policy.visible_clause(rt.registry.all(), actor)), f, now, s)
-    return queries._merge_pages(s, [sql], q.page, q.per_page)
+    return queries.visible_cases_by_deadline(s, rt.registry, actor, now, f, q.page, q.per_page)
 
 
 @operation(bp, "/cases", "/cases", summary="Cases you may see", tag=TAG, query=schemas.CaseQuery,
