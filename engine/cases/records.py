@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from sqlalchemy import JSON, Table, Update, bindparam, insert, select, update
+from sqlalchemy import JSON, Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from engine.errors import StaleVersion
+from engine.store import lean
 from engine.store.models import Case, CaseRecord
 
 CASES = cast(Table, Case.__table__)
@@ -29,11 +30,11 @@ _COMPARED = tuple(name for name in _MUTABLE if name not in _ALWAYS)
 _AS_READ = "_as_read"
 # Built once: constructing a statement per call cost more than executing it (the compiled form
 # is cached by SQLAlchemy either way).
-_LOAD = select(CASES).where(CASES.c.id == bindparam("p_id"))
-_SAVES: dict[tuple[str, ...], Update] = {}
+_LOAD = lean.Statement(select(CASES).where(CASES.c.id == bindparam("p_id")))
+_SAVES: dict[tuple[str, ...], lean.Statement] = {}
 
 
-def _save_statement(columns: tuple[str, ...]) -> Update:
+def _save_statement(columns: tuple[str, ...]) -> lean.Statement:
     """UPDATE of exactly `columns` (plus the version), guarded by the version read; one per shape.
 
     Writing only the columns that changed keeps the indexes that contain none of them untouched:
@@ -44,7 +45,7 @@ def _save_statement(columns: tuple[str, ...]) -> Update:
     """
     stmt = _SAVES.get(columns)
     if stmt is None:
-        stmt = _SAVES[columns] = (
+        stmt = _SAVES[columns] = lean.Statement(
             update(CASES)
             .where(CASES.c.id == bindparam("p_id"), CASES.c.version == bindparam("p_version"))
             .values({**{name: bindparam(f"p_{name}", type_=CASES.c[name].type) for name in columns},
@@ -53,8 +54,10 @@ def _save_statement(columns: tuple[str, ...]) -> Update:
     return stmt
 
 
-_CREATE = insert(CASES).values({c.name: bindparam(f"p_{c.name}", type_=c.type) for c in CASES.c if c.name != "id"}).returning(
-    CASES.c.id
+_CREATE = lean.Statement(
+    insert(CASES)
+    .values({c.name: bindparam(f"p_{c.name}", type_=c.type) for c in CASES.c if c.name != "id"})
+    .returning(CASES.c.id)
 )
 
 
@@ -64,10 +67,9 @@ def _remember(rec: CaseRecord, values: dict[str, Any]) -> CaseRecord:
 
 
 def load(session: Session, case_id: int) -> CaseRecord | None:
-    row = session.connection().execute(_LOAD, {"p_id": case_id}).mappings().first()
-    if row is None:
+    values = lean.first(session, _LOAD, {"p_id": case_id})
+    if values is None:
         return None
-    values = dict(row)
     return _remember(CaseRecord(values), values)
 
 
@@ -82,7 +84,7 @@ def new(**values: Any) -> CaseRecord:
 def insert_new(session: Session, rec: CaseRecord) -> None:
     """Write a new case with everything its filing set, in one INSERT (not an INSERT and an UPDATE); sets its id."""
     values = {k: v for k, v in vars(rec).items() if k != _AS_READ}
-    rec.id = session.connection().execute(_CREATE, {f"p_{k}": v for k, v in values.items() if k != "id"}).scalar_one()
+    rec.id = lean.scalar(session, _CREATE, {f"p_{k}": v for k, v in values.items() if k != "id"})
     _remember(rec, vars(rec))
 
 
@@ -92,8 +94,7 @@ def save(session: Session, rec: CaseRecord) -> None:
     columns = _ALWAYS + tuple(n for n in _COMPARED if n not in as_read or as_read[n] != getattr(rec, n))
     params = {f"p_{name}": getattr(rec, name) for name in columns}
     params.update(p_id=rec.id, p_version=rec.version, p_new_version=rec.version + 1)
-    result = session.connection().execute(_save_statement(columns), params)
-    if result.rowcount != 1:
+    if lean.run(session, _save_statement(columns), params).rowcount != 1:
         raise StaleVersion(rec.version, None)
     rec.version += 1
     _remember(rec, vars(rec))

@@ -9,6 +9,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from engine.store import lean
 from engine.store.models import ReferenceCounter
 
 _COUNTERS = ReferenceCounter.__table__
@@ -24,11 +25,10 @@ def _upsert(insert: Any) -> Any:
     )
 
 
-_UPSERT = {"postgresql": _upsert(pg_insert), "sqlite": _upsert(sqlite_insert)}
+_UPSERT = {"postgresql": lean.Statement(_upsert(pg_insert)), "sqlite": lean.Statement(_upsert(sqlite_insert))}
 
 
 def next_reference(session: Session, prefix: str, year: int) -> str:
     """One upsert that bumps the year's counter and returns it, safe under concurrent writers."""
-    conn = session.connection()
-    seq = conn.execute(_UPSERT[conn.dialect.name], {"p_prefix": prefix, "p_year": year}).scalar_one()
+    seq = lean.scalar(session, _UPSERT[lean.dialect_of(session).name], {"p_prefix": prefix, "p_year": year})
     return f"{prefix}-{year}-{seq:06d}"

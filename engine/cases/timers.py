@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol, cast
 
-from sqlalchemy import Table, Update, bindparam, or_, select, update
+from sqlalchemy import Table, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from engine.audit import log as audit_log
@@ -23,6 +23,7 @@ from engine.errors import BrokenInvariant
 from engine.jobs.leases import FAILED
 from engine.org.actors import Actor
 from engine.org.chart import OrgChart
+from engine.store import lean
 from engine.store.db import add_row
 from engine.store.models import PENDING, Case, CaseRow, Timer
 from engine.time.calendar import WorkingCalendar, end_of_local_day, start_of_local_day
@@ -49,7 +50,6 @@ class PlannedTimer:
     kind: str
     level: int | None
     due_at: datetime
-
 
 
 class TimerRow(Protocol):
@@ -96,8 +96,14 @@ def plan_limitation_timers(defn: Definition, expiry: date) -> list[PlannedTimer]
 
 
 def _insert(
-    session: Session, case: CaseRow, state: str | None, seq: int, planned: list[PlannedTimer], now: datetime,
-    *, keep_due_now: bool = False,
+    session: Session,
+    case: CaseRow,
+    state: str | None,
+    seq: int,
+    planned: list[PlannedTimer],
+    now: datetime,
+    *,
+    keep_due_now: bool = False,
 ) -> None:
     """Only timers still ahead: one already due when planned (a resumed late clock) fired before its pause."""
     for p in planned:
@@ -106,10 +112,10 @@ def _insert(
                     due_at=p.due_at, status=PENDING, attempts=0, created_at=now)  # fmt: skip
 
 
-def _cancel_statement(stage: bool, limitation: bool) -> Update:
+def _cancel_statement(stage: bool, limitation: bool) -> lean.Statement:
     t = cast(Table, Timer.__table__)
     conds = ([t.c.state.is_not(None)] if stage else []) + ([t.c.state.is_(None)] if limitation else [])
-    return (
+    return lean.Statement(
         update(t)
         .where(t.c.case_id == bindparam("p_case_id"), t.c.status == PENDING, or_(*conds))
         .values(status="cancelled", cancelled_at=bindparam("p_now", type_=t.c.cancelled_at.type))
@@ -127,7 +133,7 @@ def cancel_pending(session: Session, case_id: int, now: datetime, *, stage: bool
     # Flush the case first (its row lock comes before any timer's, as in the sweep), then a plain
     # Core UPDATE: the ORM's bulk-update path costs more than the statement itself here.
     session.flush()
-    session.connection().execute(_CANCEL[(stage, limitation)], {"p_case_id": case_id, "p_now": now})
+    lean.run(session, _CANCEL[(stage, limitation)], {"p_case_id": case_id, "p_now": now})
 
 
 def schedule_stage(session: Session, case: CaseRow, seq: int, now: datetime, calendar: WorkingCalendar) -> None:
@@ -315,7 +321,8 @@ def retry(session: Session, timer_id: int, now: datetime, *, by: Operator | None
     The caller commits.
     """
     done = session.execute(
-        update(Timer).where(Timer.id == timer_id, Timer.status == FAILED)
+        update(Timer)
+        .where(Timer.id == timer_id, Timer.status == FAILED)
         .values(status=PENDING, attempts=0, next_attempt_at=now, claimed_by=None, lease_until=None, cancelled_at=None)
     ).rowcount  # type: ignore[attr-defined]
     if done:

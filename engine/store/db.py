@@ -10,10 +10,12 @@ import os
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, MetaData, create_engine, event, insert, make_url
+from sqlalchemy import JSON, DateTime, MetaData, bindparam, create_engine, event, insert, make_url
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+
+from engine.store import lean
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -166,14 +168,26 @@ def add_row(session: Session, model: type[Base], **values: Any) -> None:
     session.info.setdefault(_DEFERRED, {}).setdefault(model.__table__, []).append(values)
 
 
-_INSERTS: dict[Any, Any] = {}
+_INSERTS: dict[tuple[Any, frozenset[str]], tuple[lean.Statement, tuple[tuple[str, Any], ...]]] = {}
 
 
-def _insert_for(table: Any) -> Any:
-    stmt = _INSERTS.get(table)
-    if stmt is None:
-        stmt = _INSERTS[table] = insert(table)
-    return stmt
+def _insert_for(table: Any, keys: frozenset[str]) -> tuple[lean.Statement, tuple[tuple[str, Any], ...]]:
+    """The INSERT of rows carrying `keys`, built once per shape; a column left out gets its Python
+    default as the ORM would give it (a constant in the statement, or a callable's value per row)."""
+    built = _INSERTS.get((table, keys))
+    if built is None:
+        values: dict[str, Any] = {k: bindparam(k, type_=table.c[k].type) for k in keys}
+        per_row: list[tuple[str, Any]] = []
+        for c in table.c:
+            if c.name in keys or c.default is None or not hasattr(c.default, "arg"):
+                continue
+            if c.default.is_scalar:
+                values[c.name] = c.default.arg
+            elif c.default.is_callable:
+                per_row.append((c.name, c.default.arg))
+                values[c.name] = bindparam(c.name, type_=c.type)
+        built = _INSERTS[(table, keys)] = (lean.Statement(insert(table).values(values)), tuple(per_row))
+    return built
 
 
 @event.listens_for(Session, "before_commit")
@@ -182,13 +196,15 @@ def _insert_deferred_rows(session: Session) -> None:
     if not pending:
         return
     session.flush()
-    conn = session.connection()
     for table, rows in pending.items():
         shapes: dict[frozenset[str], list[dict[str, Any]]] = {}
         for row in rows:
             shapes.setdefault(frozenset(row), []).append(row)
-        for same_keys in shapes.values():
-            conn.execute(_insert_for(table), same_keys)
+        for keys, same_keys in shapes.items():
+            stmt, per_row = _insert_for(table, keys)
+            if per_row:
+                same_keys = [{**row, **{name: make(None) for name, make in per_row}} for row in same_keys]
+            lean.run_many(session, stmt, same_keys)
 
 
 @event.listens_for(Session, "after_soft_rollback")

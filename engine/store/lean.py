@@ -1,0 +1,145 @@
+"""The command hot path's few statements, run on the driver's cursor of the session's transaction.
+
+Profiling a transition showed SQLAlchemy's per-execution layers (execution context, parameter
+and result set-up, events, the session's connection lookup) costing more than the database's
+own work for its five or six statements. The statements stay SQLAlchemy Core constructs,
+compiled once per dialect with the type processors SQLAlchemy itself would apply (UTC datetimes,
+JSON, booleans), so the bytes written are the ones `Connection.execute` would write; only the
+per-call layers are skipped. They run inside the session's transaction (its BEGIN IMMEDIATE on
+SQLite, its row locks on PostgreSQL), and a driver error is raised as SQLAlchemy's own exception
+class (`IntegrityError`, `OperationalError`), so callers handle one family of errors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import event, exc
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import ClauseElement
+
+_CURSOR = "presscase.lean_cursor"
+
+Processor = Callable[[Any], Any] | None
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    sql: str
+    names: tuple[str, ...]  # the bound parameters, in the driver's order when it is positional
+    processors: tuple[Processor, ...]
+    fixed: dict[str, Any]  # parameters the statement carries a value for (`values(status="pending")`)
+    positional: bool
+    results: tuple[Processor, ...]  # per column of a RETURNING or SELECT, else ()
+    columns: tuple[str, ...]
+
+    def bind(self, params: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
+        if self.fixed:
+            params = {**self.fixed, **params}
+        values = [p(params[n]) if p is not None else params[n] for n, p in zip(self.names, self.processors, strict=True)]
+        return values if self.positional else dict(zip(self.names, values, strict=True))
+
+    def row(self, raw: Sequence[Any]) -> tuple[Any, ...]:
+        return tuple(p(v) if p is not None else v for p, v in zip(self.results, raw, strict=True))
+
+
+class Statement:
+    """A Core statement compiled once per dialect; execute it with `run`, `run_many`, `one`."""
+
+    def __init__(self, stmt: ClauseElement) -> None:
+        self.stmt = stmt
+        self._compiled: dict[str, _Compiled] = {}
+
+    def compiled(self, dialect: Dialect) -> _Compiled:
+        done = self._compiled.get(dialect.name)
+        if done is None:
+            done = self._compiled[dialect.name] = _compile(self.stmt, dialect)
+        return done
+
+
+def _compile(stmt: ClauseElement, dialect: Dialect) -> _Compiled:
+    compiled: Any = stmt.compile(dialect=dialect)
+    binds = {name: bind for bind, name in compiled.bind_names.items()}
+    names = tuple(compiled.positiontup) if compiled.positional else tuple(binds)
+    if getattr(compiled, "escaped_bind_names", None):
+        raise ValueError(f"a bound parameter needs escaping on {dialect.name}: {sorted(compiled.escaped_bind_names)}")
+    fixed = {n: binds[n].value for n in names if binds[n].value is not None}
+    processors = tuple(binds[n].type.dialect_impl(dialect).bind_processor(dialect) for n in names)
+    results: tuple[Processor, ...] = ()
+    columns: tuple[str, ...] = ()
+    if compiled._result_columns:  # noqa: SLF001 - the compiled statement's documented column list
+        cols = compiled._result_columns  # noqa: SLF001
+        columns = tuple(c[0] for c in cols)
+        results = tuple(c[3].dialect_impl(dialect).result_processor(dialect, None) for c in cols)
+    return _Compiled(compiled.string, names, processors, fixed, compiled.positional, results, columns)
+
+
+def _cursor(session: Session) -> tuple[Any, Dialect]:
+    """The driver cursor of the session's current transaction, opened once per transaction."""
+    held = session.info.get(_CURSOR)
+    if held is None:
+        conn = session.connection()  # begins the session's transaction (BEGIN IMMEDIATE on SQLite)
+        dbapi = conn.connection.driver_connection
+        if dbapi is None:
+            raise RuntimeError("the session's connection has no driver connection")
+        held = session.info[_CURSOR] = (dbapi.cursor(), conn.dialect)
+    return held
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_cursor(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:
+        held = session.info.pop(_CURSOR, None)
+        if held is not None:
+            held[0].close()
+
+
+def _wrapped(err: Exception, sql: str, params: Any, dialect: Dialect) -> Exception:
+    return exc.DBAPIError.instance(sql, params, err, dialect.loaded_dbapi.Error)
+
+
+def dialect_of(session: Session) -> Dialect:
+    return _cursor(session)[1]
+
+
+def run(session: Session, stmt: Statement, params: Mapping[str, Any]) -> Any:
+    """Execute once; returns the driver cursor (for `rowcount`, or rows via `fetch`)."""
+    cursor, dialect = _cursor(session)
+    c = stmt.compiled(dialect)
+    bound = c.bind(params)
+    try:
+        cursor.execute(c.sql, bound)
+    except dialect.loaded_dbapi.Error as err:
+        raise _wrapped(err, c.sql, bound, dialect) from err
+    return cursor
+
+
+def run_many(session: Session, stmt: Statement, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Execute once per row in one driver call (psycopg pipelines them in one round trip)."""
+    cursor, dialect = _cursor(session)
+    c = stmt.compiled(dialect)
+    bound = [c.bind(r) for r in rows]
+    try:
+        cursor.executemany(c.sql, bound)
+    except dialect.loaded_dbapi.Error as err:
+        raise _wrapped(err, c.sql, bound, dialect) from err
+
+
+def first(session: Session, stmt: Statement, params: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The first row of a SELECT or RETURNING, by column name, through the result type processors."""
+    cursor = run(session, stmt, params)
+    raw = cursor.fetchone()
+    if raw is None:
+        return None
+    c = stmt.compiled(session.info[_CURSOR][1])
+    rest = cursor.fetchall()  # let the driver finish the statement (SQLite resets it)
+    del rest
+    return dict(zip(c.columns, c.row(raw), strict=True))
+
+
+def scalar(session: Session, stmt: Statement, params: Mapping[str, Any]) -> Any:
+    row = first(session, stmt, params)
+    return None if row is None else next(iter(row.values()))
