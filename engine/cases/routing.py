@@ -12,11 +12,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import lru_cache
 
-from sqlalchemy import bindparam, exists, select
+from sqlalchemy import bindparam, exists, or_, select
 from sqlalchemy.orm import Session
 
 from engine.errors import NeedsConfirmation, Unresolvable
 from engine.org.chart import OrgChart, resolve_relation
+from engine.store import lean
 from engine.store.models import CaseRow, Unit, User, UserRole
 from workflows.definition import Definition
 
@@ -70,13 +71,21 @@ def acting_roles(defn: Definition, state: str) -> set[str]:
     return set(_acting_roles(defn, state))
 
 
-# Built once with an expanding parameter for the roles: building the statement (and its cache key)
-# on every transition cost more than running it.
-_STAFFED = select(
-    exists()
-    .where(User.unit_id == bindparam("p_unit"), User.active.is_(True), Unit.id == User.unit_id, Unit.active.is_(True))
-    .where(exists().where(UserRole.user_id == User.id, UserRole.role.in_(bindparam("p_roles", expanding=True))))
-)
+_STAFFED: dict[frozenset[str], lean.Statement] = {}
+
+
+def _staffed(roles: frozenset[str]) -> lean.Statement:
+    """Whether a unit has an active person holding one of `roles`: one statement per role set (a few per
+    definition version), since building it on every transition cost more than running it."""
+    stmt = _STAFFED.get(roles)
+    if stmt is None:
+        stmt = _STAFFED[roles] = lean.Statement(select(
+            exists()
+            .where(User.unit_id == bindparam("p_unit"), User.active.is_(True), Unit.id == User.unit_id,
+                   Unit.active.is_(True))
+            .where(exists().where(UserRole.user_id == User.id, or_(*(UserRole.role == r for r in sorted(roles)))))
+        ))  # fmt: skip
+    return stmt
 
 
 def can_anyone_act(session: Session, defn: Definition, state: str, unit_id: int) -> bool:
@@ -87,7 +96,7 @@ def can_anyone_act(session: Session, defn: Definition, state: str, unit_id: int)
     roles = _acting_roles(defn, state)
     if not roles or defn.states[state].terminal:
         return True
-    return bool(session.connection().execute(_STAFFED, {"p_unit": unit_id, "p_roles": sorted(roles)}).scalar())
+    return bool(lean.scalar(session, _staffed(roles), {"p_unit": unit_id}))
 
 
 def unit_name(session: Session, unit_id: int) -> str:

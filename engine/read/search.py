@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import ColumnElement, Index, Integer, Select, String, column, false, select, table
@@ -41,6 +42,7 @@ def fold(value: str | None) -> str:
     return _SPACES.sub(" ", bare.casefold()).strip()
 
 
+@lru_cache(maxsize=4096)  # every transition asks again for the same case's words
 def search_text(reference: str | None, subject: str | None) -> str:
     """The folded text a case is found by: its reference and its subject (the promoted columns people name)."""
     return fold(f"{reference or ''} {subject or ''}")[:400]

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import JSON, DateTime, MetaData, bindparam, create_engine, event, insert, make_url
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -136,8 +137,12 @@ def make_engine(url: str, *, synchronous: str = "FULL", echo: bool = False, **kw
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
-            readonly = conn.get_execution_options().get("readonly", False)
-            conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+            # On the driver itself: SQLAlchemy's execution layers cost more than the BEGIN (engine.store.lean).
+            sql = "BEGIN" if conn.get_execution_options().get("readonly", False) else "BEGIN IMMEDIATE"
+            try:
+                conn.connection.driver_connection.execute(sql)
+            except conn.dialect.loaded_dbapi.Error as err:
+                raise DBAPIError.instance(sql, (), err, conn.dialect.loaded_dbapi.Error) from err
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)

@@ -64,6 +64,8 @@ def _compile(stmt: ClauseElement, dialect: Dialect) -> _Compiled:
     compiled: Any = stmt.compile(dialect=dialect)
     binds = {name: bind for bind, name in compiled.bind_names.items()}
     names = tuple(compiled.positiontup) if compiled.positional else tuple(binds)
+    if "POSTCOMPILE" in compiled.string:  # an expanding IN: its SQL depends on the values, so not compiled once
+        raise ValueError("a statement with an expanding parameter cannot be compiled once; spell the IN as ORs")
     if getattr(compiled, "escaped_bind_names", None):
         raise ValueError(f"a bound parameter needs escaping on {dialect.name}: {sorted(compiled.escaped_bind_names)}")
     fixed = {n: binds[n].value for n in names if binds[n].value is not None}
