@@ -207,7 +207,8 @@ def test_a_timer_that_keeps_failing_is_retried_with_backoff_then_failed_listed_a
     assert waits[:4] == [30, 60, 120, 240]  # doubling, not failed after a few sweeps
     with rt.read_session() as s:
         failed = timers.failed(s)
-    assert {(t.kind, t.reference) for t in failed} == {("due_soon", out.reference), ("overdue", out.reference)}
+    # a stage's timers are a chain (each writes the next when it fires): it waits at the failed one
+    assert {(t.kind, t.reference) for t in failed} == {("due_soon", out.reference)}
     assert all(t.attempts == MAX_ATTEMPTS and "not loaded" in (t.last_error or "") for t in failed)
     alerts = _alerts(rt, "admin.timer_failed")
     assert sorted(a.payload["timer_id"] for a in alerts) == sorted(t.id for t in failed)
@@ -216,14 +217,15 @@ def test_a_timer_that_keeps_failing_is_retried_with_backoff_then_failed_listed_a
     listing = cli.invoke(args=["timers", "--failed"]).output
     assert out.reference in listing and "due_soon" in listing and f"{MAX_ATTEMPTS} attempts" in listing
     pending_listing = cli.invoke(args=["timers"]).output
-    assert "escalation 1" in pending_listing and "due_soon" not in pending_listing  # failed ones are not pending
+    assert out.reference not in pending_listing  # the failed one is not pending, and its successors wait for it
 
     rt.load_definitions()  # the cause is repaired
     r = cli.invoke(args=["timers", "--retry", str(failed[0].id)])
     assert r.exit_code == 0, r.output
     assert cli.invoke(args=["timers", "--retry", str(failed[0].id)]).exit_code != 0  # no longer failed
-    assert sweep(rt).fired == 1
-    assert "no failed timers" not in cli.invoke(args=["timers", "--failed"]).output
+    assert sweep(rt).fired == 2  # the retried warning, then the overdue reminder it chains to (due already)
+    assert "no failed timers" in cli.invoke(args=["timers", "--failed"]).output
+    assert "escalation 1" in cli.invoke(args=["timers"]).output  # and the chain goes on
 
 
 @pytest.mark.pg
@@ -239,7 +241,7 @@ def test_a_busy_case_is_retried_with_backoff_however_long_and_fires_when_free(or
             conn.execute(select(Case.id).where(Case.id == out.case_id).with_for_update())  # a person mid-command
             for _ in range(MAX_ATTEMPTS + 4):
                 report = sweep(rt)
-                assert report.fired == 0 and report.failed == 0 and report.released == 2
+                assert report.fired == 0 and report.failed == 0 and report.released == 1  # the chain's due warning
                 with rt.read_session() as s:
                     clock.set(s.scalar(select(sa.func.max(Timer.next_attempt_at)).where(Timer.status == "pending",
                                                                                        Timer.due_at <= clock.now())))  # fmt: skip
@@ -248,7 +250,7 @@ def test_a_busy_case_is_retried_with_backoff_however_long_and_fires_when_free(or
         holder.dispose()
     with rt.read_session() as s:
         assert s.scalars(select(Timer).where(Timer.status == "failed")).all() == []
-    assert sweep(rt).fired == 2
+    assert sweep(rt).fired == 2  # the warning, then the overdue reminder it chains to
 
 
 @pytest.fixture
@@ -263,7 +265,7 @@ def test_timer_attempts_and_next_attempt_are_shown_in_the_listing(org, rt, clock
     clock.set(local(2026, 3, 2))
     out = file_report(org)
     with rt.uow() as uow:
-        uow.session.execute(update(Timer).where(Timer.case_id == out.case_id, Timer.kind == "overdue")
+        uow.session.execute(update(Timer).where(Timer.case_id == out.case_id, Timer.kind == "due_soon")
                             .values(attempts=3, next_attempt_at=clock.now() + timedelta(minutes=5), last_error="case busy"))  # fmt: skip
         uow.commit()
     listing = cli.invoke(args=["timers"]).output

@@ -79,7 +79,7 @@ def test_routing_to_a_unit_where_nobody_can_act_asks_for_confirmation(app: Flask
 def test_failed_timers_page_lists_them_and_retries_for_admins_only(app: Flask, org: Org) -> None:
     out = case_in(org, "reported")
     with org.rt.uow() as uow:
-        tid = uow.session.scalar(select(Timer.id).where(Timer.case_id == out.case_id, Timer.kind == "overdue"))
+        tid = uow.session.scalar(select(Timer.id).where(Timer.case_id == out.case_id, Timer.kind == "due_soon"))
         uow.session.execute(update(Timer).where(Timer.id == tid).values(status="failed", attempts=8,
                                                                         last_error="NotFound: lỗi thử nghiệm"))  # fmt: skip
         uow.commit()
@@ -88,7 +88,7 @@ def test_failed_timers_page_lists_them_and_retries_for_admins_only(app: Flask, o
     r = w.get("/admin/timers")
     assert r.status_code == 200
     page = text(r)
-    assert out.reference in page and "overdue" in page and "lỗi thử nghiệm" in page and f'id="timer-{tid}"' in page
+    assert out.reference in page and "due_soon" in page and "lỗi thử nghiệm" in page and f'id="timer-{tid}"' in page
     assert 'href="/admin/timers"' in text(w.get("/admin/units"))  # in the administrators' menu
 
     assert w.post(f"/admin/timers/{tid}/retry", csrf=False).status_code == 400

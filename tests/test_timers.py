@@ -54,8 +54,8 @@ def test_a_case_left_in_reported_warns_reminds_then_escalates_twice(org, clock):
     u = org.units
     clock.set(local(2026, 3, 2))  # Monday: due at the end of Monday 9 March
     out = file_report(org)
-    assert pending(org, out.case_id) == [("due_soon", None, "reported"), ("overdue", None, "reported"),
-                                         ("escalation", 1, "reported"), ("escalation", 2, "reported")]  # fmt: skip
+    # Only the stage's next timer is written; each one, when it fires, writes the one after it.
+    assert pending(org, out.case_id) == [("due_soon", None, "reported")]
     steps = [
         # (local time, kind of badge, working days left, level, timer events so far)
         (local(2026, 3, 4, 23, 59), "on_time", 3, 0, []),
@@ -70,6 +70,7 @@ def test_a_case_left_in_reported_warns_reminds_then_escalates_twice(org, clock):
     for when, kind, left, level, events in steps:
         clock.set(when)
         sweep(org.rt)
+        assert len(pending(org, out.case_id)) <= 1, when
         st = status(org, out.case_id)
         assert (st.kind, st.working_days_left, st.escalation_level) == (kind, left, level), when
         assert timer_events(org, out.case_id) == events, when
@@ -86,6 +87,17 @@ def test_a_case_left_in_reported_warns_reminds_then_escalates_twice(org, clock):
         assert verify_case(s, case) is None  # timer events are chained like the others
         ev = s.scalars(sa.select(CaseEvent).where(CaseEvent.case_id == out.case_id, CaseEvent.seq == 4)).one()
         assert ev.actor_id is None and ev.from_state == ev.to_state == "reported"
+
+
+def test_a_sweep_that_ran_late_fires_the_whole_chain_at_once_in_order(org, clock):
+    out = file_report(org)
+    clock.set(local(2026, 3, 17, 8))  # nobody swept for two weeks: every timer of the stage is due
+    report = sweep(org.rt)
+    assert report.fired == 4
+    assert timer_events(org, out.case_id) == [("timer.due_soon", None), ("timer.overdue", None),
+                                              ("timer.escalated", 1), ("timer.escalated", 2)]  # fmt: skip
+    assert load_case(org, out.case_id).escalation_level == 2 and pending(org, out.case_id) == []
+    assert sweep(org.rt).fired == 0
 
 
 def test_a_handlers_case_escalates_to_the_propaganda_department_then_the_standing_committee(org, clock):
@@ -136,7 +148,7 @@ def test_the_reporter_is_reminded_of_their_own_deadline_while_the_assessors_cloc
     assert "ngày bắt đầu tạm dừng được tính là ngày đã dùng" in vi and "02/03/2026" in vi
     assert "#" not in " ".join(en) and "holidays" not in " ".join(en)  # plain words: no event numbers, no calendar file
     assert any("#" in line for _, line in resumed.details)
-    assert [p[0] for p in pending(org, out.case_id)] == ["due_soon", "overdue", "escalation", "escalation"]
+    assert [p[0] for p in pending(org, out.case_id)] == ["due_soon"]  # the resumed stage's first timer; the rest chain
 
 
 def test_a_supervisor_extends_a_late_deadline_and_the_filing_unit_gets_the_new_date(org, clock):
@@ -163,7 +175,7 @@ def test_a_supervisor_extends_a_late_deadline_and_the_filing_unit_gets_the_new_d
     assert ev.trigger == "extend_deadline" and ev.actor_id == org.actor("supervisor").user_id
     assert [(n.recipient_unit_id, n.recipient_role) for n in notices] == [(u["CB-MS"], "reporter"), (u["BTG"], None)]
     assert notices[0].payload["expected_on"] == "2026-03-17" and notices[0].payload["was_late"] is True
-    assert [p[0] for p in pending(org, out.case_id)] == ["due_soon", "overdue", "escalation", "escalation"]  # re-planned
+    assert [p[0] for p in pending(org, out.case_id)] == ["due_soon"]  # re-planned from its first timer
     clock.set(local(2026, 3, 18, 8))
     sweep(org.rt)
     assert timer_events(org, out.case_id)[-1] == ("timer.overdue", None)
@@ -338,12 +350,14 @@ def cli(rt, db_url):
 def test_sweep_once_and_timers_from_the_command_line(cli, org, clock):
     out = file_report(org)
     listing = cli.invoke(args=["timers"]).output
-    assert out.reference in listing and "due_soon" in listing and "escalation 2" in listing and "DUE" not in listing
+    # each case's next timer: the later ones are written as the earlier fire
+    assert out.reference in listing and "due_soon" in listing and "escalation" not in listing and "DUE" not in listing
     clock.set(local(2026, 3, 10, 8))
     assert "DUE " in cli.invoke(args=["timers"]).output
     r = cli.invoke(args=["sweep", "--once"])
     assert r.exit_code == 0 and "fired 2" in r.output, r.output
     assert "fired 0" in cli.invoke(args=["sweep", "--once"]).output
+    assert "escalation 1" in cli.invoke(args=["timers"]).output
 
 
 def test_the_in_web_scheduler_starts_only_where_it_should(monkeypatch, tmp_path):

@@ -104,10 +104,12 @@ def _insert(
     now: datetime,
     *,
     keep_due_now: bool = False,
+    keep_due: bool = False,
 ) -> None:
-    """Only timers still ahead: one already due when planned (a resumed late clock) fired before its pause."""
+    """Only timers still ahead: one already due when planned (a resumed late clock) fired before its pause.
+    With `keep_due`, every one given (the next of a chain the sweep is working through)."""
     for p in planned:
-        if p.due_at > now or (keep_due_now and p.due_at == now):
+        if keep_due or p.due_at > now or (keep_due_now and p.due_at == now):
             add_row(session, Timer, case_id=case.id, kind=p.kind, level=p.level, state=state, started_by_event=seq,
                     due_at=p.due_at, status=PENDING, attempts=0, created_at=now)  # fmt: skip
 
@@ -137,8 +139,26 @@ def cancel_pending(session: Session, case_id: int, now: datetime, *, stage: bool
 
 
 def schedule_stage(session: Session, case: CaseRow, seq: int, now: datetime, calendar: WorkingCalendar) -> None:
+    """The stage's first timer still ahead, and only that one: each timer, when it fires, plans the
+    next (`_schedule_after`). A stage left early (most are) then cancels one row, not the whole plan."""
     if case.deadline_at is not None and case.deadline_info is not None and not case.closed:
-        _insert(session, case, case.state, seq, plan_stage_timers(case.deadline_info, case.deadline_at, calendar), now)
+        ahead = [p for p in plan_stage_timers(case.deadline_info, case.deadline_at, calendar) if p.due_at > now]
+        _insert(session, case, case.state, seq, ahead[:1], now)
+
+
+def _schedule_after(
+    session: Session, case: CaseRow, fired: TimerRow, seq: int, now: datetime, calendar: WorkingCalendar
+) -> None:
+    """After a stage timer fired: the stage's next one, from the same plan (due already if the sweep ran
+    late, so the same sweep fires it in its next batch, in plan order)."""
+    if case.deadline_at is None or case.deadline_info is None or case.closed:
+        return
+    plan = plan_stage_timers(case.deadline_info, case.deadline_at, calendar)
+    mine = next((i for i, p in enumerate(plan) if (p.kind, p.level) == (fired.kind, fired.level)), None)
+    later = plan[mine + 1 :] if mine is not None else [p for p in plan if p.due_at > fired.due_at]
+    if later:
+        started = int((case.deadline_info or {}).get("started_by_event") or seq)
+        _insert(session, case, case.state, started, later[:1], now, keep_due=True)
 
 
 def sync_on_transition(
@@ -206,7 +226,7 @@ def replan_after_migration(
                    if p.due_at > now or (p.kind, p.level) not in fired]  # fmt: skip
         if case.deadline_at < now:  # already late: the overdue reminder says it, a "due soon" warning would not
             planned = [p for p in planned if p.kind != DUE_SOON]
-        _insert(session, case, case.state, seq, planned, now, keep_due_now=True)
+        _insert(session, case, case.state, seq, planned[:1], now, keep_due_now=True)  # the rest chain from it
     rule = defn.limitation
     if rule is not None and not case.closed and case.state in rule.watch_states and case.limitation_expires_on:
         _insert(session, case, None, seq, plan_limitation_timers(defn, case.limitation_expires_on), now)
@@ -271,6 +291,8 @@ def fire_timer(
     recipients = _recipients(defn, case, timer)
     seq = append_event(session, case, TOPICS[timer.kind], case.state, case.state, Actor.system(), now, data)
     notify(session, defn, case, recipients, TOPICS[timer.kind], seq, payload, now, chart, refuse_unresolved=False)
+    if timer.state is not None:
+        _schedule_after(session, case, timer, seq, now, calendar)
     return seq
 
 
