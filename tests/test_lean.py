@@ -76,3 +76,23 @@ def test_statements_run_inside_the_sessions_transaction(org, rt: Runtime):
         # leaving without a commit rolls it back
     with rt.read_session() as s:
         assert s.scalar(sa.select(Case.subject).where(Case.id == out.case_id)) != "Không được lưu"
+
+
+def test_the_one_step_sqlite_time_text_is_sqlalchemys_own():
+    from datetime import timedelta, timezone
+
+    from sqlalchemy.dialects import sqlite
+
+    from engine.store.db import UtcDateTime
+
+    d = sqlite.dialect()
+    two_steps = UtcDateTime().dialect_impl(d).bind_processor(d)
+    one_step = UtcDateTime().lean_bind_processor(d)
+    hanoi = timezone(timedelta(hours=7))
+    for v in (datetime(2026, 3, 2, 9, 0, tzinfo=hanoi), datetime(2026, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+              datetime(2027, 1, 1, 6, 59, 59, 1, tzinfo=hanoi), datetime(999, 5, 6, 7, 8, 9, tzinfo=UTC), None):  # fmt: skip
+        assert one_step(v) == two_steps(v)
+    with pytest.raises(ValueError):
+        one_step(datetime(2026, 3, 2, 9, 0))  # naive: refused, as the ORM refuses it
+    with pytest.raises(ValueError):
+        two_steps(datetime(2026, 3, 2, 9, 0))

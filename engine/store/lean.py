@@ -69,7 +69,7 @@ def _compile(stmt: ClauseElement, dialect: Dialect) -> _Compiled:
     if getattr(compiled, "escaped_bind_names", None):
         raise ValueError(f"a bound parameter needs escaping on {dialect.name}: {sorted(compiled.escaped_bind_names)}")
     fixed = {n: binds[n].value for n in names if binds[n].value is not None}
-    processors = tuple(binds[n].type.dialect_impl(dialect).bind_processor(dialect) for n in names)
+    processors = tuple(_bind_processor(binds[n].type, dialect) for n in names)
     results: tuple[Processor, ...] = ()
     columns: tuple[str, ...] = ()
     if compiled._result_columns:  # noqa: SLF001 - the compiled statement's documented column list
@@ -77,6 +77,13 @@ def _compile(stmt: ClauseElement, dialect: Dialect) -> _Compiled:
         columns = tuple(c[0] for c in cols)
         results = tuple(c[3].dialect_impl(dialect).result_processor(dialect, None) for c in cols)
     return _Compiled(compiled.string, names, processors, fixed, compiled.positional, results, columns)
+
+
+def _bind_processor(type_: Any, dialect: Dialect) -> Processor:
+    """SQLAlchemy's own processor for the type, or the type's one-step equivalent when it offers one."""
+    lean_bind = getattr(type_, "lean_bind_processor", None)
+    fast = lean_bind(dialect) if lean_bind is not None else None
+    return fast if fast is not None else type_.dialect_impl(dialect).bind_processor(dialect)
 
 
 def _cursor(session: Session) -> tuple[Any, Dialect]:
