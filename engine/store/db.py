@@ -7,12 +7,13 @@ matter (pragmas, BEGIN IMMEDIATE, time zones) are handled here and nowhere else.
 from __future__ import annotations
 
 import os
+import time
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, MetaData, bindparam, create_engine, event, insert, make_url
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -159,8 +160,41 @@ def make_engine(url: str, *, synchronous: str = "FULL", echo: bool = False, **kw
                 raise DBAPIError.instance(sql, (), err, conn.dialect.loaded_dbapi.Error) from err
 
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(url, echo=echo, **kwargs)
+    engine = create_engine(url, echo=echo, **kwargs)
+    if not kwargs.get("pool_pre_ping"):
+        _ping_when_idle(engine)
+    return engine
+
+
+# A pooled PostgreSQL connection idle longer than this (seconds) is pinged before it is handed out.
+PING_AFTER_IDLE_S = 10.0
+_IDLE_SINCE = "presscase.idle_since"
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """SQLAlchemy's `pool_pre_ping`, but only for a connection that sat idle in the pool a while.
+
+    The pre-ping costs a round trip on every checkout, that is on every command (a tenth of a
+    transition's time on PostgreSQL). A connection handed back moments ago is known alive;
+    one idle longer (a restarted server, a firewall that dropped it) is pinged as before, and a
+    dead one replaced by the pool before anyone uses it.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _idle_from(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get(_IDLE_SINCE)
+        if since is None or time.monotonic() - since < PING_AFTER_IDLE_S:
+            return  # new, or used moments ago
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as err:
+            if engine.dialect.is_disconnect(err, dbapi_connection, None):
+                raise DisconnectionError() from err  # the pool replaces the connection and tries again
+            raise
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker:
