@@ -96,3 +96,16 @@ def test_the_one_step_sqlite_time_text_is_sqlalchemys_own():
         one_step(datetime(2026, 3, 2, 9, 0))  # naive: refused, as the ORM refuses it
     with pytest.raises(ValueError):
         two_steps(datetime(2026, 3, 2, 9, 0))
+
+
+def test_the_one_step_sqlite_time_reading_is_sqlalchemys_own():
+    from sqlalchemy.dialects import sqlite
+
+    from engine.store.db import UtcDateTime
+
+    d = sqlite.dialect()
+    two_steps = UtcDateTime().dialect_impl(d).result_processor(d, None)
+    one_step = UtcDateTime().lean_result_processor(d)
+    for text in ("2026-03-02 02:00:00.000000", "2026-12-31 23:59:59.999999", "2026-03-02 02:00:00", None):
+        assert one_step(text) == two_steps(text)
+        assert text is None or one_step(text).tzinfo is UTC

@@ -146,7 +146,16 @@ def parse_multichoice(f: FieldSpec, value: Any, defn: Definition, lookups: Looku
     return list(dict.fromkeys(items))
 
 
+_ISO_DAY = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
+
+
 def _date_from_text(text: str) -> date:
+    iso = _ISO_DAY.fullmatch(text)  # what forms and the API send: strptime costs more than the rest of a field
+    if iso:
+        try:
+            return date(int(iso[1]), int(iso[2]), int(iso[3]))
+        except ValueError:
+            pass
     for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
         try:
             return datetime.strptime(text, fmt).date()

@@ -59,6 +59,10 @@ class UtcDateTime(TypeDecorator[datetime]):
         """For engine.store.lean: the same text SQLAlchemy stores on SQLite, in one step instead of two."""
         return _sqlite_utc_text if dialect.name == "sqlite" else None
 
+    def lean_result_processor(self, dialect: Any) -> Any:
+        """For engine.store.lean: SQLite's stored text read back as an aware UTC datetime in one step."""
+        return _sqlite_utc_value if dialect.name == "sqlite" else None
+
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
         if value is None:
             return None
@@ -75,6 +79,10 @@ def _sqlite_utc_text(value: datetime | None) -> str | None:
         raise ValueError("naive datetime refused: pass an aware datetime")
     v = value.astimezone(UTC)
     return f"{v.year:04d}-{v.month:02d}-{v.day:02d} {v.hour:02d}:{v.minute:02d}:{v.second:02d}.{v.microsecond:06d}"
+
+
+def _sqlite_utc_value(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
 def normalise_url(url: str) -> str:
@@ -249,15 +257,16 @@ def _insert_deferred_rows(session: Session) -> None:
     if not pending:
         return
     session.flush()
-    for table, rows in pending.items():
-        shapes: dict[frozenset[str], list[dict[str, Any]]] = {}
-        for row in rows:
-            shapes.setdefault(frozenset(row), []).append(row)
-        for keys, same_keys in shapes.items():
-            stmt, per_row = _insert_for(table, keys)
-            if per_row:
-                same_keys = [{**row, **{name: make(None) for name, make in per_row}} for row in same_keys]
-            lean.run_many(session, stmt, same_keys)
+    with lean.batch(session):  # on PostgreSQL every table's rows in one round trip
+        for table, rows in pending.items():
+            shapes: dict[frozenset[str], list[dict[str, Any]]] = {}
+            for row in rows:
+                shapes.setdefault(frozenset(row), []).append(row)
+            for keys, same_keys in shapes.items():
+                stmt, per_row = _insert_for(table, keys)
+                if per_row:
+                    same_keys = [{**row, **{name: make(None) for name, make in per_row}} for row in same_keys]
+                lean.run_many(session, stmt, same_keys)
 
 
 @event.listens_for(Session, "after_soft_rollback")

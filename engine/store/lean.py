@@ -12,7 +12,8 @@ class (`IntegrityError`, `OperationalError`), so callers handle one family of er
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +23,12 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import ClauseElement
 
 _CURSOR = "presscase.lean_cursor"
+try:
+    import psycopg
+
+    _PIPELINES = psycopg.Pipeline.is_supported()
+except ImportError:  # SQLite only
+    _PIPELINES = False
 
 Processor = Callable[[Any], Any] | None
 
@@ -75,7 +82,7 @@ def _compile(stmt: ClauseElement, dialect: Dialect) -> _Compiled:
     if compiled._result_columns:  # noqa: SLF001 - the compiled statement's documented column list
         cols = compiled._result_columns  # noqa: SLF001
         columns = tuple(c[0] for c in cols)
-        results = tuple(c[3].dialect_impl(dialect).result_processor(dialect, None) for c in cols)
+        results = tuple(_result_processor(c[3], dialect) for c in cols)
     return _Compiled(compiled.string, names, processors, fixed, compiled.positional, results, columns)
 
 
@@ -84,6 +91,12 @@ def _bind_processor(type_: Any, dialect: Dialect) -> Processor:
     lean_bind = getattr(type_, "lean_bind_processor", None)
     fast = lean_bind(dialect) if lean_bind is not None else None
     return fast if fast is not None else type_.dialect_impl(dialect).bind_processor(dialect)
+
+
+def _result_processor(type_: Any, dialect: Dialect) -> Processor:
+    lean_result = getattr(type_, "lean_result_processor", None)
+    fast = lean_result(dialect) if lean_result is not None else None
+    return fast if fast is not None else type_.dialect_impl(dialect).result_processor(dialect, None)
 
 
 def _cursor(session: Session) -> tuple[Any, Dialect]:
@@ -137,9 +150,26 @@ def run_many(session: Session, stmt: Statement, rows: Sequence[Mapping[str, Any]
         raise _wrapped(err, c.sql, bound, dialect) from err
 
 
+@contextmanager
+def batch(session: Session) -> Iterator[None]:
+    """Statements sent together: on PostgreSQL in one round trip (psycopg's pipeline), with the
+    transaction's BEGIN when they are its first; elsewhere one after another. A statement's error
+    is raised at the end of the block (SQLAlchemy's class, as from `run`)."""
+    cursor, dialect = _cursor(session)
+    if dialect.name != "postgresql" or not _PIPELINES:
+        yield
+        return
+    try:
+        with cursor.connection.pipeline():
+            yield
+    except dialect.loaded_dbapi.Error as err:
+        raise _wrapped(err, "(statements sent together)", None, dialect) from err
+
+
 def first(session: Session, stmt: Statement, params: Mapping[str, Any]) -> dict[str, Any] | None:
     """The first row of a SELECT or RETURNING, by column name, through the result type processors."""
-    cursor = run(session, stmt, params)
+    with batch(session):  # the case read that opens a command goes out with its BEGIN
+        cursor = run(session, stmt, params)
     raw = cursor.fetchone()
     if raw is None:
         return None
