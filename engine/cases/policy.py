@@ -125,15 +125,28 @@ def may_supersede_evidence(defn: Definition, case: CaseRow, actor: Actor) -> boo
 
 
 def visible_clause(definitions: list[Definition], actor: Actor) -> ColumnElement[bool]:
+    parts = visible_parts(definitions, actor)
+    return or_(*parts) if parts else false()
+
+
+def visible_parts(definitions: list[Definition], actor: Actor) -> list[ColumnElement[bool]]:
+    """What the actor may see, one clause per definition version (disjoint: each names its version).
+
+    A list read newest first goes part by part, each down its own index, and merges the pages: one
+    query with the OR of them all collects every matching row and sorts it (1.4 s for a reporter's
+    "my unit's reports" at a million cases on SQLite).
+    """
     parts = []
     for defn in definitions:
+        rules = []
         for rule in _rules(defn, actor):
-            cond = [Case.workflow_name == defn.name, Case.workflow_version == defn.version]
-            cond.append(scope_clause(rule["scope"], actor))
+            cond = [scope_clause(rule["scope"], actor)]
             if rule.get("states"):
                 cond.append(Case.state.in_(rule["states"]))
-            parts.append(and_(*cond))
-    return or_(*parts) if parts else false()
+            rules.append(and_(*cond))
+        if rules:
+            parts.append(and_(Case.workflow_name == defn.name, Case.workflow_version == defn.version, or_(*rules)))
+    return parts
 
 
 # scope -> the scopes it implies: a case in the first is always in each of these.

@@ -204,10 +204,34 @@ def visible_cases(
     per_page: int = 25,
 ) -> Page:
     """Every case the actor may see, in every state (the search, and the reporter's "my unit's reports"), newest first."""
-    q = select(Case).where(policy.visible_clause(registry.all(), actor))
-    q = _apply_filter(q, f, now, session, newest_first=True)
-    q = search.newest_first(session, q, f.search or "")  # newest first: ids are given in filing order
-    return _paginate(session, q, page, per_page)
+    if f.search:  # the search table yields its matches newest first and drives the query (search.newest_first)
+        q = select(Case).where(policy.visible_clause(registry.all(), actor))
+        q = _apply_filter(q, f, now, session, newest_first=True)
+        q = search.newest_first(session, q, f.search)
+        return _paginate(session, q, page, per_page)
+    parts = [_apply_filter(select(Case).where(part), f, now, session, newest_first=True)
+             for part in policy.visible_parts(registry.all(), actor)]  # fmt: skip
+    return _merge_newest(session, parts, page, per_page)
+
+
+def _merge_newest(session: Session, queries: list[Any], page: int, per_page: int) -> Page:
+    """One page, newest (highest id) first, over disjoint queries each read down its own index."""
+    per_page = max(1, min(per_page, MAX_PER_PAGE))
+    page = max(1, min(page, 100_000))
+    offset = (page - 1) * per_page
+    need = offset + per_page + 1
+    counted = 0
+    for q in queries:
+        sub = q.order_by(None).with_only_columns(Case.id).limit(COUNT_CAP + 1 - counted).subquery()
+        counted += session.scalar(select(func.count()).select_from(sub)) or 0
+        if counted > COUNT_CAP:
+            break
+    newest = heapq.merge(*(session.scalars(q.with_only_columns(Case.id).order_by(Case.id.desc()).limit(need)).all()
+                           for q in queries), reverse=True)  # fmt: skip
+    ids = list(islice(newest, need))[offset:]
+    found = {c.id: c for c in session.scalars(select(Case).where(Case.id.in_(ids)))} if ids else {}
+    rows = [found[i] for i in ids if i in found]
+    return Page(rows[:per_page], min(counted, COUNT_CAP), page, per_page, counted > COUNT_CAP, len(rows) > per_page)
 
 
 def visible_cases_by_deadline(

@@ -137,6 +137,10 @@ class Case(Base):
         Index("ix_cases_assigned_state_deadline", "assigned_unit_id", *_BRANCH, "kind", "severity"),
         Index("ix_cases_kind_state_deadline", "kind", *_BRANCH, "severity", "assigned_unit_id"),
         Index("ix_cases_severity_state_deadline", "severity", *_BRANCH, "kind", "assigned_unit_id"),
+        # What a person may see, one definition version at a time, newest first (policy.visible_parts):
+        # the filing unit's cases, the reporter's own (columns that never change after filing).
+        Index("ix_cases_filing_unit_workflow", "filing_unit_id", "workflow_name", "workflow_version"),
+        Index("ix_cases_reporter_workflow", "reporter_id", "workflow_name", "workflow_version"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -147,7 +151,7 @@ class Case(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     closed: Mapped[bool] = mapped_column(Boolean, default=False)
 
-    filing_unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    filing_unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
     reporter_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     reporter_confidential: Mapped[bool] = mapped_column(Boolean, default=False)
     assigned_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
