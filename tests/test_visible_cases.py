@@ -46,3 +46,22 @@ def test_each_persons_list_is_what_the_policy_selects_newest_first_across_workfl
         assert ids == expected, who
         assert total == len(expected), who
     assert seen_someone_with_two_workflows  # the merge across versions was exercised
+
+
+def test_a_search_inside_a_worklist_counts_its_matches_only_so_far(org, monkeypatch):
+    from engine.read.queries import WorklistFilter
+    from tests.support import file
+
+    for i in range(4):
+        file(org, subject_name=f"Trang tin Mường Tè số {i}")
+    file(org, subject_name="Một trang khác")
+    monkeypatch.setattr(queries, "SEARCH_COUNT_CAP", 2)
+    assessor = org.actor("assessor")
+    with org.rt.read_session() as s:
+        found = queries.worklist(s, org.rt.registry, assessor, org.rt.clock.now(), WorklistFilter(search="muong te"),
+                                 per_page=3)  # fmt: skip
+        everything = queries.worklist(s, org.rt.registry, assessor, org.rt.clock.now(), WorklistFilter(), per_page=3)
+    # "more than 2": the count stopped; the page itself is whole and says there is more
+    assert (found.total, found.capped, len(found.items), found.has_next) == (2, True, 3, True)
+    assert all("Mường Tè" in (c.subject or "") for c in found.items)
+    assert (everything.total, everything.capped) == (5, False)  # without a search, counted in full
