@@ -215,24 +215,36 @@ def visible_cases(
         return _paginate(session, q, page, per_page)
     parts = [_apply_filter(select(Case).where(part), f, now, session, newest_first=True)
              for part in policy.visible_parts(registry.all(), actor)]  # fmt: skip
-    return _merge_newest(session, parts, page, per_page)
+    # With only the scope, a part's index (filing unit or reporter, then version, then the row id) gives
+    # newest first by itself; a filter (a state, a kind) breaks that order.
+    return _merge_newest(session, parts, page, per_page, ordered_by_index=f == WorklistFilter(open_only=f.open_only))
 
 
-def _merge_newest(session: Session, queries: list[Any], page: int, per_page: int) -> Page:
-    """One page, newest (highest id) first, over disjoint queries each read down its own index."""
+def _merge_newest(session: Session, queries: list[Any], page: int, per_page: int, *, ordered_by_index: bool) -> Page:
+    """One page, newest (highest id) first, over disjoint queries (one per definition version).
+
+    Each part's ids are first read up to COUNT_CAP + 1 from whatever index serves its conditions:
+    that is its count, and when it is no longer than that, its page too (sorted here). A part with
+    more is read newest first: down its index when the index is in that order, else along the
+    primary key from the newest case, where so many matches make the first page near.
+    """
     per_page = max(1, min(per_page, MAX_PER_PAGE))
     page = max(1, min(page, 100_000))
     offset = (page - 1) * per_page
     need = offset + per_page + 1
     counted = 0
+    newest: list[list[int]] = []
     for q in queries:
-        sub = q.order_by(None).with_only_columns(Case.id).limit(COUNT_CAP + 1 - counted).subquery()
-        counted += session.scalar(select(func.count()).select_from(sub)) or 0
-        if counted > COUNT_CAP:
-            break
-    newest = heapq.merge(*(session.scalars(q.with_only_columns(Case.id).order_by(Case.id.desc()).limit(need)).all()
-                           for q in queries), reverse=True)  # fmt: skip
-    ids = list(islice(newest, need))[offset:]
+        ids = session.scalars(q.order_by(None).with_only_columns(Case.id).limit(COUNT_CAP + 1)).all()
+        counted += len(ids)
+        if len(ids) <= COUNT_CAP:
+            newest.append(sorted(ids, reverse=True)[:need])
+            continue
+        walk = q.with_only_columns(Case.id).order_by(Case.id.desc()).limit(need)
+        if not ordered_by_index:
+            walk = walk.with_hint(Case, "NOT INDEXED", "sqlite")  # SQLite would sort every match first
+        newest.append(list(session.scalars(walk)))
+    ids = list(islice(heapq.merge(*newest, reverse=True), need))[offset:]
     found = {c.id: c for c in session.scalars(select(Case).where(Case.id.in_(ids)))} if ids else {}
     rows = [found[i] for i in ids if i in found]
     return Page(rows[:per_page], min(counted, COUNT_CAP), page, per_page, counted > COUNT_CAP, len(rows) > per_page)
