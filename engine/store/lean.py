@@ -54,7 +54,7 @@ class _Compiled:
 
 
 class Statement:
-    """A Core statement compiled once per dialect; execute it with `run`, `run_many`, `one`."""
+    """A Core statement compiled once per dialect; execute it with `run`, `run_many`, `first` or `scalar`."""
 
     def __init__(self, stmt: ClauseElement) -> None:
         self.stmt = stmt
