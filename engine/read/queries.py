@@ -114,6 +114,21 @@ def _paginate(session: Session, q: Any, page: int, per_page: int) -> Page:
     return Page(rows[:per_page], total, page, per_page, capped, len(rows) > per_page)
 
 
+def _window(page: int, per_page: int) -> tuple[int, int, int, int]:
+    """(page, per_page, offset, need), clamped: `need` ids cover this page and say whether another follows."""
+    per_page = max(1, min(per_page, MAX_PER_PAGE))
+    page = max(1, min(page, 100_000))
+    offset = (page - 1) * per_page
+    return page, per_page, offset, offset + per_page + 1
+
+
+def _page_of(session: Session, ids: list[int], counted: int, cap: int, page: int, per_page: int) -> Page:
+    """The cases of `ids` (this page's, and one more if another page follows) in that order, read by primary key."""
+    found = {c.id: c for c in session.scalars(select(Case).where(Case.id.in_(ids)))} if ids else {}
+    rows = [found[i] for i in ids if i in found]
+    return Page(rows[:per_page], min(counted, cap), page, per_page, counted > cap, len(rows) > per_page)
+
+
 def _merge_pages(session: Session, queries: list[Any], page: int, per_page: int, cap: int = COUNT_CAP) -> Page:
     """One page, most urgent first and cases without a deadline last (by id), over disjoint queries.
 
@@ -123,10 +138,7 @@ def _merge_pages(session: Session, queries: list[Any], page: int, per_page: int,
     the open cases of every unit (448 ms for a handler at a million cases on SQLite); a branch
     walks only its own (under 1 ms). The count is capped the same way, branch by branch.
     """
-    per_page = max(1, min(per_page, MAX_PER_PAGE))
-    page = max(1, min(page, 100_000))
-    offset = (page - 1) * per_page
-    need = offset + per_page + 1
+    page, per_page, offset, need = _window(page, per_page)
     counted = 0
     for q in queries:
         sub = q.order_by(None).with_only_columns(Case.id).limit(cap + 1 - counted).subquery()
@@ -145,10 +157,7 @@ def _merge_pages(session: Session, queries: list[Any], page: int, per_page: int,
             q.with_only_columns(Case.id).where(Case.deadline_at.is_(None)).order_by(Case.id).limit(need - len(ids))).all()
             for q in queries))  # fmt: skip
         ids += islice(undated, need - len(ids))
-    ids = ids[offset:]
-    found = {c.id: c for c in session.scalars(select(Case).where(Case.id.in_(ids)))} if ids else {}
-    rows = [found[i] for i in ids if i in found]
-    return Page(rows[:per_page], min(counted, cap), page, per_page, counted > cap, len(rows) > per_page)
+    return _page_of(session, ids[offset:], counted, cap, page, per_page)
 
 
 def worklist(
@@ -228,10 +237,7 @@ def _merge_newest(session: Session, queries: list[Any], page: int, per_page: int
     more is read newest first: down its index when the index is in that order, else along the
     primary key from the newest case, where so many matches make the first page near.
     """
-    per_page = max(1, min(per_page, MAX_PER_PAGE))
-    page = max(1, min(page, 100_000))
-    offset = (page - 1) * per_page
-    need = offset + per_page + 1
+    page, per_page, offset, need = _window(page, per_page)
     counted = 0
     newest: list[list[int]] = []
     for q in queries:
@@ -244,10 +250,8 @@ def _merge_newest(session: Session, queries: list[Any], page: int, per_page: int
         if not ordered_by_index:
             walk = walk.with_hint(Case, "NOT INDEXED", "sqlite")  # SQLite would sort every match first
         newest.append(list(session.scalars(walk)))
-    ids = list(islice(heapq.merge(*newest, reverse=True), need))[offset:]
-    found = {c.id: c for c in session.scalars(select(Case).where(Case.id.in_(ids)))} if ids else {}
-    rows = [found[i] for i in ids if i in found]
-    return Page(rows[:per_page], min(counted, COUNT_CAP), page, per_page, counted > COUNT_CAP, len(rows) > per_page)
+    ids = list(islice(heapq.merge(*newest, reverse=True), need))
+    return _page_of(session, ids[offset:], counted, COUNT_CAP, page, per_page)
 
 
 def visible_cases_by_deadline(
