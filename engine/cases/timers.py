@@ -67,6 +67,8 @@ class TimerRow(Protocol):
     def state(self) -> str | None: ...
     @property
     def due_at(self) -> datetime: ...
+    @property
+    def started_by_event(self) -> int: ...
 
 
 def plan_stage_timers(info: dict[str, Any], deadline_at: datetime, calendar: WorkingCalendar) -> list[PlannedTimer]:
@@ -140,25 +142,37 @@ def cancel_pending(session: Session, case_id: int, now: datetime, *, stage: bool
 
 def schedule_stage(session: Session, case: CaseRow, seq: int, now: datetime, calendar: WorkingCalendar) -> None:
     """The stage's first timer still ahead, and only that one: each timer, when it fires, plans the
-    next (`_schedule_after`). A stage left early (most are) then cancels one row, not the whole plan."""
+    next (`schedule_next`). A stage left early (most are) then cancels one row, not the whole plan."""
     if case.deadline_at is not None and case.deadline_info is not None and not case.closed:
         ahead = [p for p in plan_stage_timers(case.deadline_info, case.deadline_at, calendar) if p.due_at > now]
         _insert(session, case, case.state, seq, ahead[:1], now)
 
 
-def _schedule_after(
-    session: Session, case: CaseRow, fired: TimerRow, seq: int, now: datetime, calendar: WorkingCalendar
-) -> None:
-    """After a stage timer fired: the stage's next one, from the same plan (due already if the sweep ran
-    late, so the same sweep fires it in its next batch, in plan order)."""
-    if case.deadline_at is None or case.deadline_info is None or case.closed:
+def schedule_next(session: Session, case: CaseRow, timer: TimerRow, now: datetime, calendar: WorkingCalendar) -> None:
+    """After a stage timer fired, or was given up on: the stage's next one, from the same plan.
+
+    Due already if the sweep ran late, so the same sweep fires it in its next batch, in plan order;
+    after a timer given up on, the escalations still come when they are due. Written once per
+    stage's plan: a failed timer retried later finds its successor already there.
+    """
+    if timer.state is None or timer.state != case.state or case.closed:
+        return
+    if case.deadline_at is None or case.deadline_info is None:
         return
     plan = plan_stage_timers(case.deadline_info, case.deadline_at, calendar)
-    mine = next((i for i, p in enumerate(plan) if (p.kind, p.level) == (fired.kind, fired.level)), None)
-    later = plan[mine + 1 :] if mine is not None else [p for p in plan if p.due_at > fired.due_at]
-    if later:
-        started = int((case.deadline_info or {}).get("started_by_event") or seq)
-        _insert(session, case, case.state, started, later[:1], now, keep_due=True)
+    mine = next((i for i, p in enumerate(plan) if (p.kind, p.level) == (timer.kind, timer.level)), None)
+    later = plan[mine + 1 :] if mine is not None else [p for p in plan if p.due_at > timer.due_at]
+    if not later:
+        return
+    nxt = later[0]
+    there = session.scalar(
+        select(Timer.id).where(Timer.case_id == case.id, Timer.state == timer.state, Timer.kind == nxt.kind,
+                               Timer.level.is_(None) if nxt.level is None else Timer.level == nxt.level,
+                               Timer.started_by_event == timer.started_by_event, Timer.status != "cancelled")
+        .limit(1)
+    )  # fmt: skip
+    if there is None:
+        _insert(session, case, case.state, timer.started_by_event, [nxt], now, keep_due=True)
 
 
 def sync_on_transition(
@@ -291,8 +305,7 @@ def fire_timer(
     recipients = _recipients(defn, case, timer)
     seq = append_event(session, case, TOPICS[timer.kind], case.state, case.state, Actor.system(), now, data)
     notify(session, defn, case, recipients, TOPICS[timer.kind], seq, payload, now, chart, refuse_unresolved=False)
-    if timer.state is not None:
-        _schedule_after(session, case, timer, seq, now, calendar)
+    schedule_next(session, case, timer, now, calendar)
     return seq
 
 

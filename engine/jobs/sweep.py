@@ -41,7 +41,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine.cases.outbox import TIMER_FAILED, tell_admins
-from engine.cases.timers import fire_timer
+from engine.cases.timers import fire_timer, schedule_next
 from engine.cases.uow import Runtime
 from engine.errors import DefinitionError, EngineError, NotFound, StaleVersion
 from engine.jobs import leases as jobs
@@ -106,6 +106,9 @@ def release(rt: Runtime, owner: str, ids: list[int], error: str | None = None, *
                 row.cancelled_at = now
                 failed += 1
                 _tell_admins_failed(s, row, now)
+                case = s.get(Case, row.case_id)
+                if case is not None:  # the escalations after it still come when due, each on its own
+                    schedule_next(s, case, row, now, uow.calendar)
             else:
                 released += 1
         uow.commit()
@@ -163,7 +166,7 @@ def fire_claimed(
             update(Timer)
             .where(Timer.id.in_(ids), Timer.claimed_by == owner, Timer.status == PENDING, Timer.case_id.in_(list(cases)))
             .values(status="fired", fired_at=now, lease_until=None)
-            .returning(Timer.id, Timer.case_id, Timer.kind, Timer.level, Timer.state, Timer.due_at)
+            .returning(Timer.id, Timer.case_id, Timer.kind, Timer.level, Timer.state, Timer.due_at, Timer.started_by_event)
             .execution_options(synchronize_session=False)
         ))
         taken.sort(key=lambda r: (r.due_at, r.id))
