@@ -107,10 +107,9 @@ def _capped_count(session: Session, q: Any, cap: int = COUNT_CAP) -> tuple[int, 
 
 
 def _paginate(session: Session, q: Any, page: int, per_page: int) -> Page:
-    per_page = max(1, min(per_page, MAX_PER_PAGE))
-    page = max(1, min(page, 100_000))
+    page, per_page, offset, _ = _window(page, per_page)
     total, capped = _capped_count(session, q)
-    rows = list(session.scalars(q.limit(per_page + 1).offset((page - 1) * per_page)))
+    rows = list(session.scalars(q.limit(per_page + 1).offset(offset)))
     return Page(rows[:per_page], total, page, per_page, capped, len(rows) > per_page)
 
 
