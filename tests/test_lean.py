@@ -39,12 +39,23 @@ def test_a_stale_record_writes_nothing(org, rt: Runtime):
     from engine.errors import StaleVersion
 
     out = file_case(org)
+    now = rt.clock.now()
     with rt.uow() as uow:
         first = records.load(uow.session, out.case_id)
         assert first is not None
         first.version -= 1  # as if read before someone else's change
+        first.subject = "changed by a stale writer"
+        # SQLite runs the guarded UPDATE at once; PostgreSQL sends it with the commit's rows and
+        # checks the guard before the COMMIT goes out: either way, nothing of the command is kept.
         with pytest.raises(StaleVersion):
             records.save(uow.session, first)
+            add_row(uow.session, OutboxMessage, case_id=out.case_id, event_seq=1, topic="test.stale", payload={},
+                    next_attempt_at=now, created_at=now)  # fmt: skip
+            uow.commit()
+    with rt.read_session() as s:
+        case = s.get(Case, out.case_id)
+        assert case is not None and case.version == out.version and case.subject != "changed by a stale writer"
+        assert s.scalar(sa.select(sa.func.count()).select_from(OutboxMessage).where(OutboxMessage.topic == "test.stale")) == 0
 
 
 def test_a_duplicate_event_is_sqlalchemys_integrity_error_and_nothing_is_kept(org, rt: Runtime):

@@ -30,7 +30,11 @@ _COMPARED = tuple(name for name in _MUTABLE if name not in _ALWAYS)
 _AS_READ = "_as_read"
 # Built once: constructing a statement per call cost more than executing it (the compiled form
 # is cached by SQLAlchemy either way).
-_LOAD = lean.Statement(select(CASES).where(CASES.c.id == bindparam("p_id")))
+# FOR UPDATE (PostgreSQL; SQLite's BEGIN IMMEDIATE already holds the write lock): every caller
+# writes the case, and the row locked from the read means the version read is the version the
+# UPDATE finds, so the UPDATE can go out with the commit (`lean.at_commit`) instead of alone.
+# A concurrent command on the same case waits here and then reads the version that won.
+_LOAD = lean.Statement(select(CASES).where(CASES.c.id == bindparam("p_id")).with_for_update())
 _SAVES: dict[tuple[str, ...], lean.Statement] = {}
 
 
@@ -67,6 +71,7 @@ def _remember(rec: CaseRecord, values: dict[str, Any]) -> CaseRecord:
 
 
 def load(session: Session, case_id: int) -> CaseRecord | None:
+    """The case row, locked for this transaction: for a command that may write it."""
     values = lean.first(session, _LOAD, {"p_id": case_id})
     if values is None:
         return None
@@ -89,12 +94,16 @@ def insert_new(session: Session, rec: CaseRecord) -> None:
 
 
 def save(session: Session, rec: CaseRecord) -> None:
-    """Write the record back if nobody changed the row since it was read; else StaleVersion, nothing written."""
+    """Write the record back if nobody changed the row since it was read; else StaleVersion, nothing written.
+
+    On PostgreSQL the UPDATE goes out with the commit (the row is locked since `load`); the guard
+    is still checked there, before the COMMIT is sent.
+    """
     as_read: dict[str, Any] = vars(rec).get(_AS_READ) or {}
     columns = _ALWAYS + tuple(n for n in _COMPARED if n not in as_read or as_read[n] != getattr(rec, n))
     params = {f"p_{name}": getattr(rec, name) for name in columns}
     params.update(p_id=rec.id, p_version=rec.version, p_new_version=rec.version + 1)
-    if lean.run(session, _save_statement(columns), params).rowcount != 1:
-        raise StaleVersion(rec.version, None)
+    read_version = rec.version
+    lean.at_commit(session, _save_statement(columns), params, unless_one_row=lambda: StaleVersion(read_version, None))
     rec.version += 1
     _remember(rec, vars(rec))

@@ -135,9 +135,10 @@ def cancel_pending(session: Session, case_id: int, now: datetime, *, stage: bool
     if not (stage or limitation):
         return
     # Flush the case first (its row lock comes before any timer's, as in the sweep), then a plain
-    # Core UPDATE: the ORM's bulk-update path costs more than the statement itself here.
+    # Core UPDATE: the ORM's bulk-update path costs more than the statement itself here. On
+    # PostgreSQL it goes out with the commit's rows, before the new stage's timers are inserted.
     session.flush()
-    lean.run(session, _CANCEL[(stage, limitation)], {"p_case_id": case_id, "p_now": now})
+    lean.at_commit(session, _CANCEL[(stage, limitation)], {"p_case_id": case_id, "p_now": now})
 
 
 def schedule_stage(session: Session, case: CaseRow, seq: int, now: datetime, calendar: WorkingCalendar) -> None:

@@ -254,11 +254,12 @@ def _insert_for(table: Any, keys: frozenset[str]) -> tuple[lean.Statement, tuple
 @event.listens_for(Session, "before_commit")
 def _insert_deferred_rows(session: Session) -> None:
     pending = session.info.pop(_DEFERRED, None)
-    if not pending:
+    if not pending and not lean.has_at_commit(session):
         return
     session.flush()
-    with lean.batch(session):  # on PostgreSQL every table's rows in one round trip
-        for table, rows in pending.items():
+    with lean.batch(session):  # on PostgreSQL the queued updates and every table's rows in one round trip
+        guards = lean.send_at_commit(session)  # first: a stage's timers are cancelled before its next are written
+        for table, rows in (pending or {}).items():
             shapes: dict[frozenset[str], list[dict[str, Any]]] = {}
             for row in rows:
                 shapes.setdefault(frozenset(row), []).append(row)
@@ -267,6 +268,7 @@ def _insert_deferred_rows(session: Session) -> None:
                 if per_row:
                     same_keys = [{**row, **{name: make(None) for name, make in per_row}} for row in same_keys]
                 lean.run_many(session, stmt, same_keys)
+    lean.check_guards(guards)
 
 
 @event.listens_for(Session, "after_soft_rollback")

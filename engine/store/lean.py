@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import ClauseElement
 
 _CURSOR = "presscase.lean_cursor"
+_AT_COMMIT = "presscase.lean_at_commit"
 try:
     import psycopg
 
@@ -114,6 +115,7 @@ def _cursor(session: Session) -> tuple[Any, Dialect]:
 @event.listens_for(Session, "after_transaction_end")
 def _forget_cursor(session: Session, transaction: Any) -> None:
     if transaction.parent is None:
+        session.info.pop(_AT_COMMIT, None)
         held = session.info.pop(_CURSOR, None)
         if held is not None:
             held[0].close()
@@ -129,6 +131,8 @@ def dialect_of(session: Session) -> Dialect:
 
 def run(session: Session, stmt: Statement, params: Mapping[str, Any]) -> Any:
     """Execute once; returns the driver cursor (for `rowcount`, or rows via `fetch`)."""
+    if _AT_COMMIT in session.info:
+        send_queued(session)
     cursor, dialect = _cursor(session)
     c = stmt.compiled(dialect)
     bound = c.bind(params)
@@ -141,6 +145,8 @@ def run(session: Session, stmt: Statement, params: Mapping[str, Any]) -> Any:
 
 def run_many(session: Session, stmt: Statement, rows: Sequence[Mapping[str, Any]]) -> None:
     """Execute once per row in one driver call (psycopg pipelines them in one round trip)."""
+    if _AT_COMMIT in session.info:
+        send_queued(session)
     cursor, dialect = _cursor(session)
     c = stmt.compiled(dialect)
     bound = [c.bind(r) for r in rows]
@@ -148,6 +154,69 @@ def run_many(session: Session, stmt: Statement, rows: Sequence[Mapping[str, Any]
         cursor.executemany(c.sql, bound)
     except dialect.loaded_dbapi.Error as err:
         raise _wrapped(err, c.sql, bound, dialect) from err
+
+
+def at_commit(session: Session, stmt: Statement, params: Mapping[str, Any], *,
+              unless_one_row: Callable[[], Exception] | None = None) -> None:
+    """An UPDATE whose result the command does not read: on PostgreSQL it goes out with the commit's
+    new rows, in their round trip (`send_at_commit`), in the order given and before those rows;
+    elsewhere it runs now, since a statement on SQLite costs no round trip.
+
+    With `unless_one_row`, the error raised (and the transaction rolled back) unless exactly one
+    row was changed: the version guard of a case row.
+    """
+    if dialect_of(session).name != "postgresql" or not _PIPELINES:
+        if run(session, stmt, params).rowcount != 1 and unless_one_row is not None:
+            raise unless_one_row()
+        return
+    session.info.setdefault(_AT_COMMIT, []).append((stmt, params, unless_one_row))
+
+
+def send_at_commit(session: Session) -> list[tuple[Any, Callable[[], Exception]]]:
+    """Send what `at_commit` queued (inside a `batch`); returns the guards to check with `check_guards`
+    once the batch has ended, when the driver has the row counts."""
+    queued = session.info.pop(_AT_COMMIT, None)
+    if not queued:
+        return []
+    cursor, _dialect = _cursor(session)
+    guards = []
+    for stmt, params, unless_one_row in queued:
+        if unless_one_row is None:
+            run(session, stmt, params)
+            continue
+        own = cursor.connection.cursor()  # its own cursor: a shared one reports only its last statement's count
+        c = stmt.compiled(_dialect)
+        own.execute(c.sql, c.bind(params))
+        guards.append((own, unless_one_row))
+    return guards
+
+
+def check_guards(guards: list[tuple[Any, Callable[[], Exception]]]) -> None:
+    try:
+        for own, unless_one_row in guards:
+            if own.rowcount != 1:
+                raise unless_one_row()
+    finally:
+        for own, _ in guards:
+            own.close()
+
+
+def has_at_commit(session: Session) -> bool:
+    return bool(session.info.get(_AT_COMMIT))
+
+
+def send_queued(session: Session) -> None:
+    """Send what `at_commit` queued now, and check its guards: before any other statement of the
+    transaction, as the ORM's autoflush does, so a read in the same transaction sees the writes."""
+    with batch(session):
+        guards = send_at_commit(session)
+    check_guards(guards)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _send_before_orm_statements(orm_execute_state: Any) -> None:
+    if _AT_COMMIT in orm_execute_state.session.info:
+        send_queued(orm_execute_state.session)
 
 
 @contextmanager
