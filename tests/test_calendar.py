@@ -3,7 +3,7 @@ and the make-up Saturday of 2026 (22 August worked, 31 August off)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -85,3 +85,24 @@ def test_an_override_file_adds_days_off_and_working_days():
     cal = WorkingCalendar({date(2026, 3, 3): False, date(2026, 3, 7): True})
     assert cal.add_working_days(date(2026, 3, 2), 1) == date(2026, 3, 4)
     assert cal.add_working_days(date(2026, 3, 6), 1) == date(2026, 3, 7)
+
+
+def test_counting_working_days_agrees_with_counting_them_one_by_one(cal):
+    """The year-by-year counts a list page uses give what walking the days gives: across New Year,
+    Tết, an announced swap, and before the year the counts start from."""
+    import random
+
+    def walked(start: date, end: date) -> int:
+        if end < start:
+            return -walked(end, start)
+        day, n = start, 0
+        while day < end:
+            day += timedelta(days=1)
+            n += cal.is_working_day(day)
+        return n
+
+    rng = random.Random(11)
+    for _ in range(400):
+        a = date(2015, 1, 1) + timedelta(days=rng.randint(0, 5000))
+        b = a + timedelta(days=rng.randint(-800, 800))
+        assert cal.working_days_between(a, b) == walked(a, b), (a, b)

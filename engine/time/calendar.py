@@ -31,6 +31,10 @@ class WorkingCalendar:
     def __post_init__(self) -> None:
         self._holidays = holidays.country_holidays("VN")
         self._known: dict[date, bool] = {}  # every transition counts days; the answer never changes
+        # Per year: working days up to each day of it (inclusive), and before the year starts
+        # (counted from _BASE_YEAR); a list page counts days for every row, often months of them.
+        self._year_counts: dict[int, list[int]] = {}
+        self._year_start: dict[int, int] = {}
 
     def is_working_day(self, day: date) -> bool:
         known = self._known.get(day)
@@ -76,15 +80,37 @@ class WorkingCalendar:
 
     def working_days_between(self, start: date, end: date) -> int:
         """Working days in (start, end]; negative when end is before start."""
-        if end < start:
-            return -self.working_days_between(end, start)
-        n = 0
-        day = start
-        while day < end:
-            day += timedelta(days=1)
-            if self.is_working_day(day):
-                n += 1
-        return n
+        return self._rank(end) - self._rank(start)
+
+    def _rank(self, day: date) -> int:
+        """Working days from the start of _BASE_YEAR up to `day` inclusive (negative before it)."""
+        return self._start_of(day.year) + self._counts(day.year)[day.timetuple().tm_yday - 1]
+
+    def _counts(self, year: int) -> list[int]:
+        counts = self._year_counts.get(year)
+        if counts is None:
+            counts, n, day = [], 0, date(year, 1, 1)
+            while day.year == year:
+                n += self.is_working_day(day)
+                counts.append(n)
+                day += timedelta(days=1)
+            self._year_counts[year] = counts
+        return counts
+
+    def _start_of(self, year: int) -> int:
+        start = self._year_start.get(year)
+        if start is None:
+            step = 1 if year > _BASE_YEAR else -1
+            y, start = _BASE_YEAR, 0  # walk from the base year, remembering each year passed
+            while y != year:
+                start += self._counts(y)[-1] if step == 1 else -self._counts(y - 1)[-1]
+                y += step
+                self._year_start[y] = start
+            self._year_start[year] = start
+        return start
+
+
+_BASE_YEAR = 2020  # any year: only differences of ranks are used
 
 
 def end_of_local_day(day: date) -> datetime:
