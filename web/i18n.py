@@ -10,8 +10,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from flask import Flask, request, session
-from flask_babel import Babel, get_locale
+from flask import Flask, g, request, session
+from flask_babel import Babel, get_locale, get_translations
 from flask_login import current_user
 from markupsafe import Markup, escape
 
@@ -32,11 +32,29 @@ def select_locale() -> str:
 
 
 def lang() -> str:
-    """'vi' or 'en' for the current request (outside a request, Vietnamese)."""
+    """'vi' or 'en' for the current request (outside a request, Vietnamese).
+
+    Asked for every label and date of a page (hundreds of times for a list): kept on `g` after the
+    first ask, as Flask-Babel keeps the locale itself for the request.
+    """
     try:
-        return str(get_locale() or "vi")[:2]
-    except (RuntimeError, AttributeError):
+        return g._presscase_lang  # type: ignore[no-any-return]
+    except AttributeError:
+        g._presscase_lang = chosen = str(get_locale() or "vi")[:2]
+        return chosen
+    except RuntimeError:  # no application context
         return "vi"
+
+
+def _translations() -> Any:
+    """The request's catalogue, looked up once per request (Flask-Babel looks it up on every string)."""
+    try:
+        return g._presscase_translations
+    except AttributeError:
+        g._presscase_translations = found = get_translations()
+        return found
+    except RuntimeError:
+        return get_translations()
 
 
 def _day(value: date) -> str:
@@ -99,6 +117,14 @@ def label(obj: Any) -> str:
 
 def init_app(app: Flask) -> None:
     Babel(app, locale_selector=select_locale, default_translation_directories="translations")
+    # Flask-Babel's own template callables, with the catalogue looked up once per request.
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=lambda s: _translations().ugettext(s),
+        ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
+        pgettext=lambda c, s: _translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
+        newstyle=True,
+    )
     # In pages a date is one unbreakable word; Python callers (feeds, exports) get plain text.
     app.jinja_env.filters["localdt"] = lambda v: nowrap(local_dt(v))
     app.jinja_env.filters["localdt_iso"] = lambda v: nowrap(local_dt_iso(v))
