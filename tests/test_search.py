@@ -116,3 +116,17 @@ def _worklist(org, term: str) -> list[str]:
     with rt.read_session() as s:
         page = queries.worklist(s, rt.registry, org.actor("assessor"), rt.clock.now(), queries.WorklistFilter(search=term))
         return sorted(c.reference for c in page.items)
+
+
+def test_a_session_searching_again_after_its_transaction_ended_finds_the_new_case(org):
+    """One request's two lists share the search table's answer; a later transaction asks again."""
+    rt = org.rt
+    first = file(org, subject_name="Trang “Mường So hôm nay”")
+    with rt.read_session() as s:
+        f = queries.WorklistFilter(search="muong so")
+        mine = queries.worklist(s, rt.registry, org.actor("assessor"), rt.clock.now(), f)
+        assert [c.reference for c in mine.items] == [first.reference]
+        s.rollback()  # the request's snapshot ends
+        second = file(org, subject_name="Nhóm “Mường So 24h”")
+        again = queries.worklist(s, rt.registry, org.actor("assessor"), rt.clock.now(), f)
+        assert sorted(c.reference for c in again.items) == sorted([first.reference, second.reference])

@@ -20,7 +20,7 @@ import unicodedata
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Index, Integer, Select, String, column, false, select, table
+from sqlalchemy import ColumnElement, Index, Integer, Select, String, column, event, false, select, table
 from sqlalchemy.orm import Session
 
 from engine.store.models import Case
@@ -73,10 +73,24 @@ def search_clause(session: Session, term: str) -> ColumnElement[bool] | None:
     on_column = Case.search_text.like(_like_pattern(folded), escape="\\")
     if not _fts_able(session, folded):
         return on_column
-    # No ESCAPE clause here: FTS5 leaves a LIKE with ESCAPE to a full scan of its table.
-    probe = select(FTS.c.rowid).where(FTS.c.search_text.like(f"%{folded}%")).limit(FTS_PROBE)
-    ids = list(session.scalars(probe))
-    return Case.id.in_(ids) if len(ids) < FTS_PROBE else on_column
+    # A page with two lists asks twice for the same term: the session (one request's reads) keeps the answer.
+    asked: dict[str, ColumnElement[bool]] = session.info.setdefault(_ASKED, {})
+    if folded not in asked:
+        # No ESCAPE clause here: FTS5 leaves a LIKE with ESCAPE to a full scan of its table.
+        probe = select(FTS.c.rowid).where(FTS.c.search_text.like(f"%{folded}%")).limit(FTS_PROBE)
+        ids = list(session.scalars(probe))
+        asked[folded] = Case.id.in_(ids) if len(ids) < FTS_PROBE else on_column
+    return asked[folded]
+
+
+_ASKED = "presscase.search_clauses"
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_answers(session: Session, transaction: Any) -> None:
+    """What the search table said holds for one transaction's snapshot, not after it."""
+    if transaction.parent is None:
+        session.info.pop(_ASKED, None)
 
 
 def newest_first(session: Session, q: Select[Any], term: str) -> Select[Any]:
