@@ -95,6 +95,8 @@ CASES = [
      "register.summary_field", "is not marked public = true"),
     ("register publishes with a trigger leading elsewhere", broken('publish = ["publish"]', 'publish = ["handle"]'),
      "register.publish", "does not lead to 'published'"),
+    ("register's state is not a finished one", broken('published_state = "published"', 'published_state = "handled"'),
+     "register.published_state", "must be terminal = true"),
     ("register's amount is not a number field", broken('fine = "fine_amount"', 'fine = "decision_number"'),
      "register.measure_amounts.fine", "must be of type money or integer"),
     ("explanation of an unknown state", broken('closed = { vi = "Vụ việc đã khép', 'binned = { vi = "Vụ việc đã khép'),

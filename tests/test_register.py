@@ -299,3 +299,38 @@ def test_register_is_readable_in_both_languages_without_sign_in(app: Flask, org:
     page = text(c.get(f"/cong-khai?lang={lang}"))
     assert ref in page and ("Công khai kết quả xử lý" in page if lang == "vi" else "Public register" in page)
     assert "<script" not in c.get(f"/cong-khai/{ref}").get_data(as_text=True)
+
+
+def test_every_registered_workflow_is_listed_newest_first_across_pages_and_in_the_feed(org: Org, clock) -> None:
+    """The register reads each workflow's published cases apart and merges them: the order, the pages,
+    the count, the feed and the years are those of one list over all of them."""
+    from engine.read import public_register as pr
+    from tests import workflow_driver as wd
+
+    rt = org.rt
+    names = sorted(d.name for d in rt.registry.latest_all() if d.register is not None)
+    assert len(names) >= 2
+    published, violations = [], []
+    for i in range(7):
+        name = names[i % 3 % len(names)]  # uneven: two of one, then one of the other
+        published.append(wd.case_in(org, name, rt.registry.latest(name).register.published_state).case_id)  # type: ignore[union-attr]
+        if name == "press_violation":
+            violations.append(published[-1])
+        clock.advance(hours=1)
+    wd.case_in(org, names[0], "dismissed" if names[0] == "press_violation" else "refused")  # finished, not published
+    with rt.read_session() as s:
+        refs = dict(s.execute(sa.select(Case.id, Case.reference).where(Case.id.in_(published))).all())
+        newest_first = [refs[i] for i in reversed(published)]
+        pages = [pr.list_results(s, rt.registry, page=n, per_page=3) for n in (1, 2, 3)]
+        assert [[r.reference for r in p.items] for p in pages] == [newest_first[:3], newest_first[3:6], newest_first[6:]]
+        assert [p.has_next for p in pages] == [True, True, False] and pages[0].total == 7
+        assert [r.reference for r in pr.feed_results(s, rt.registry)] == newest_first
+        assert pr.years(s, rt.registry) == [clock.now().astimezone(UTC).year]
+    # a correction makes its case the feed's newest, and changes what the register's freshness says
+    with rt.read_session() as s:
+        before = pr.freshness(s, rt.registry)
+    oldest = violations[0]
+    fire(org, oldest, "correct_publication", "publisher", {"erratum": "Đính chính."})
+    with rt.read_session() as s:
+        assert pr.feed_results(s, rt.registry)[0].reference == refs[oldest]
+        assert pr.freshness(s, rt.registry) != before

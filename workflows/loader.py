@@ -650,6 +650,9 @@ def _parse_register(c: _Checker, spec: Any, states: dict[str, StateSpec],
     published_state = c.need(spec, "published_state", "register", str)
     if published_state not in states:
         c.fail("register.published_state", f"unknown state {published_state!r}")
+    elif not states[published_state].terminal:
+        c.fail("register.published_state", f"state {published_state!r} must be terminal = true: the register lists "
+                                           f"finished handling")  # fmt: skip
     publish = _triggers(c, "register.publish", c.need(spec, "publish", "register", (list, str)), transitions)
     if not publish:
         c.fail("register.publish", "must name at least one trigger")

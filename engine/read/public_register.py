@@ -13,15 +13,18 @@ private individuals' names are masked unless the publisher listed them in `publi
 
 Queries are bounded: a page holds at most MAX_PER_PAGE results, pages stop at MAX_PAGE, the
 count stops at COUNT_CAP, search terms are cut to SEARCH_MAX characters and matched with an
-escaped LIKE, and the listing walks the (state, state_entered_at) index (migration 0004).
+escaped LIKE, and each registered workflow's published cases are read from the register's own
+indexes over finished cases (register_models) and merged, newest first.
 """
 
 from __future__ import annotations
 
 import hashlib
+import heapq
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from itertools import islice
 from typing import Any, Protocol
 
 from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, text
@@ -29,8 +32,8 @@ from sqlalchemy.orm import Session
 
 from engine.cases.registry import DefinitionRegistry
 from engine.read.redaction import PROTECTED, NameMasker, split_names
-from engine.store import register_models  # noqa: F401 - the register's indexes on cases
 from engine.store.models import Attachment, Case, CaseEvent, Unit, User
+from engine.store.register_models import FINISHED, IX_UPDATED
 from engine.time.clock import LOCAL_TZ
 from workflows.definition import Definition, RegisterSpec
 
@@ -283,11 +286,23 @@ def _published_clause(registry: DefinitionRegistry) -> ColumnElement[bool]:
     specs = registered(registry)
     if not specs:
         return false()
-    return or_(*[and_(Case.workflow_name == w, Case.state == r.published_state) for w, r in specs.items()])
+    # A published state is terminal (the loader checks): `closed` lets the register's partial indexes serve.
+    return and_(FINISHED, or_(*[and_(Case.workflow_name == w, Case.state == r.published_state)
+                                for w, r in specs.items()]))  # fmt: skip
 
 
 def _published(registry: DefinitionRegistry) -> Select[int]:
     return select(Case.id).where(_published_clause(registry))
+
+
+def _branches(registry: DefinitionRegistry) -> list[ColumnElement[bool]]:
+    """One clause per registered workflow: its published cases, a range of the register's indexes.
+
+    Read one at a time and merged, as the worklists are: with the workflows ORed in one query,
+    SQLite read every published case and sorted them (2 s a query at a million cases).
+    """
+    return [and_(FINISHED, Case.workflow_name == w, Case.state == r.published_state)
+            for w, r in sorted(registered(registry).items())]  # fmt: skip
 
 
 def year_bounds(year: int) -> tuple[datetime, datetime]:
@@ -315,20 +330,24 @@ def _measure_clause(session: Session, registry: DefinitionRegistry, measure: str
     return or_(*clauses) if clauses else false()
 
 
-def _filtered(session: Session, registry: DefinitionRegistry, f: RegisterFilter) -> Select[int]:
-    q = _published(registry)
-    if f.kind:
-        q = q.where(Case.kind == f.kind)
-    if f.year:
-        start, end = year_bounds(f.year)
-        q = q.where(Case.state_entered_at >= start, Case.state_entered_at < end)
-    if f.subject:
-        q = q.where(Case.subject == f.subject)
-    if f.q:
-        q = q.where(or_(Case.reference == f.q.upper(), Case.subject.ilike(_escape_like(f.q), escape="\\")))
-    if f.measure:
-        q = q.where(_measure_clause(session, registry, f.measure))
-    return q
+def _filtered(session: Session, registry: DefinitionRegistry, f: RegisterFilter) -> list[Select[int]]:
+    """The filter's query over each registered workflow's published cases."""
+    out = []
+    for branch in _branches(registry):
+        q = select(Case.id).where(branch)
+        if f.kind:
+            q = q.where(Case.kind == f.kind)
+        if f.year:
+            start, end = year_bounds(f.year)
+            q = q.where(Case.state_entered_at >= start, Case.state_entered_at < end)
+        if f.subject:
+            q = q.where(Case.subject == f.subject)
+        if f.q:
+            q = q.where(or_(Case.reference == f.q.upper(), Case.subject.ilike(_escape_like(f.q), escape="\\")))
+        if f.measure:
+            q = q.where(_measure_clause(session, registry, f.measure))
+        out.append(q)
+    return out
 
 
 def _load(session: Session, registry: DefinitionRegistry, case_ids: Sequence[int]) -> dict[int, PublicResult]:
@@ -366,11 +385,17 @@ def list_results(
     per_page = max(1, min(per_page, MAX_PER_PAGE))
     page = max(1, min(page, MAX_PAGE))
     f = f.cleaned(registry)
-    q = _filtered(session, registry, f)
-    sub = q.with_only_columns(Case.id).limit(COUNT_CAP + 1).subquery()
-    n = session.scalar(select(func.count()).select_from(sub)) or 0
-    ordered = q.order_by(Case.state_entered_at.desc(), Case.id.desc()).limit(per_page + 1).offset((page - 1) * per_page)
-    ids = list(session.scalars(ordered))
+    queries = _filtered(session, registry, f)
+    n = 0
+    for q in queries:
+        n += session.scalar(select(func.count()).select_from(q.limit(COUNT_CAP + 1 - n).subquery())) or 0
+        if n > COUNT_CAP:
+            break
+    need = page * per_page + 1
+    newest = heapq.merge(*(session.execute(
+        q.with_only_columns(Case.state_entered_at, Case.id).order_by(Case.state_entered_at.desc(), Case.id.desc())
+        .limit(need)).all() for q in queries), reverse=True)  # fmt: skip
+    ids = [case_id for _, case_id in islice(newest, need)][(page - 1) * per_page:]
     loaded = _load(session, registry, ids[:per_page])
     items = tuple(loaded[i] for i in ids[:per_page] if i in loaded)
     has_next = len(ids) > per_page and page < MAX_PAGE
@@ -386,19 +411,22 @@ def get_result(session: Session, registry: DefinitionRegistry, reference: str) -
 
 def feed_results(session: Session, registry: DefinitionRegistry, limit: int = FEED_SIZE) -> tuple[PublicResult, ...]:
     """The most recently published or corrected results, for the Atom feed."""
-    newest = _published(registry).order_by(Case.updated_at.desc(), Case.id.desc()).limit(min(limit, FEED_SIZE))
-    ids = list(session.scalars(newest))
+    limit = min(limit, FEED_SIZE)
+    newest = heapq.merge(*(session.execute(
+        select(Case.updated_at, Case.id).where(branch).order_by(Case.updated_at.desc(), Case.id.desc()).limit(limit)
+    ).all() for branch in _branches(registry)), reverse=True)  # fmt: skip
+    ids = [case_id for _, case_id in islice(newest, limit)]
     loaded = _load(session, registry, ids)
     return tuple(loaded[i] for i in ids if i in loaded)
 
 
 def years(session: Session, registry: DefinitionRegistry) -> list[int]:
     """Years that have published results, newest first (for the filter); from the oldest and newest only."""
-    bounds = session.execute(select(func.min(Case.state_entered_at), func.max(Case.state_entered_at))
-                             .where(_published_clause(registry))).one()  # fmt: skip
-    if bounds[0] is None:
+    ends = [t for branch in _branches(registry) for order in (Case.state_entered_at.asc(), Case.state_entered_at.desc())
+            for t in session.scalars(select(Case.state_entered_at).where(branch).order_by(order).limit(1))]  # fmt: skip
+    if not ends:
         return []
-    first, last = (b.astimezone(LOCAL_TZ).year for b in bounds)
+    first, last = min(ends).astimezone(LOCAL_TZ).year, max(ends).astimezone(LOCAL_TZ).year
     return list(range(last, first - 1, -1))
 
 
@@ -412,9 +440,14 @@ class Freshness:
 
 def freshness(session: Session, registry: DefinitionRegistry, extra: str = "") -> Freshness:
     """Changes with every publication and correction (each bumps the case's updated_at), and with the definitions."""
-    count, last, versions = session.execute(
-        select(func.count(), func.max(Case.updated_at), func.sum(Case.version)).where(_published_clause(registry))
-    ).one()
+    # Per workflow, each from the index alone (it holds updated_at and version).
+    # (SQLite's planner, without statistics, would rather walk every finished case by `closed`.)
+    totals = select(func.count(), func.max(Case.updated_at), func.sum(Case.version)).with_hint(
+        Case, f"INDEXED BY {IX_UPDATED.name}", "sqlite")
+    parts = [session.execute(totals.where(branch)).one() for branch in _branches(registry)]
+    count = sum(p[0] for p in parts)
+    last = max((p[1] for p in parts if p[1] is not None), default=None)
+    versions = sum(p[2] or 0 for p in parts)
     units = session.execute(select(func.count(), func.max(Unit.id))).one()
     checksums = ",".join(d.checksum for d in registry.all() if d.register is not None)
     seed = f"{count}|{last.isoformat() if last else ''}|{versions}|{units}|{checksums}|{extra}"
