@@ -18,11 +18,13 @@ The search is timed over a mix of what people type: words without diacritics ("p
 capitals with them ("TIN TÂY BẮC"), and partial references ("012345"), as the assessor (every
 case) and as a reporter (their unit's). With Chromium at /usr/bin/chromium, the case page is also
 loaded in a real browser: the bytes a first visit carries (empty cache, compressed), and the time
-to load it under emulated slow 3G (400 kbit/s, 400 ms round trip).
+to load it under emulated slow 3G (400 kbit/s, 400 ms round trip). The public register is timed
+signed out: its first page, page 5, a year and the Atom feed.
 
 Ends with exactly one line: worklist_p50_ms=... worklist_p95_ms=... (the assessor's first page)
 worklist_worst_p95_ms=... worklist_worst=... (the slowest role's first page or filter, and which)
-case_p50_ms=... case_p95_ms=... search_p50_ms=... search_p95_ms=... case_first_visit_kb=... case_3g_s=...
+case_p50_ms=... case_p95_ms=... search_p50_ms=... search_p95_ms=... register_p50_ms=... register_p95_ms=...
+case_first_visit_kb=... case_3g_s=...
 """
 
 from __future__ import annotations
@@ -440,6 +442,11 @@ def main() -> None:
         found += timed(reporter, [f"/search?{urlencode({'q': t})}" for t in terms[: n // 3]])
         s50, s95 = summary("search (assessor and reporter)", found)
         summary("search by state (published)", timed(assessor, ["/search?state=published"] * (n // 3)))
+        public = Client(port)  # the public register, signed out: its first page, a later one, a year, the feed
+        year = rt.clock.now().year
+        register_pages = ["/cong-khai", "/cong-khai?page=5", f"/cong-khai?year={year}", "/cong-khai/feed.atom"]
+        timed(public, register_pages * 3)
+        r50, r95 = summary("public register (signed out)", timed(public, register_pages * (n // 12)))
         kb, slow = ("n/a", "n/a") if args.no_browser else browser_figures(port, rng.randint(1, args.cases - 1))
         server.close()
         rt.engine.dispose()
@@ -447,6 +454,7 @@ def main() -> None:
           "worklist_worst_p95_ms": f"{worst[slowest]:.1f}", "worklist_worst": slowest.replace(" ", "_"),
           "case_p50_ms": f"{c50:.1f}",
           "case_p95_ms": f"{c95:.1f}", "search_p50_ms": f"{s50:.1f}", "search_p95_ms": f"{s95:.1f}",
+          "register_p50_ms": f"{r50:.1f}", "register_p95_ms": f"{r95:.1f}",
           "case_first_visit_kb": kb, "case_3g_s": slow})  # fmt: skip
 
 

@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 from engine.cases.registry import DefinitionRegistry
 from engine.read.redaction import PROTECTED, NameMasker, split_names
 from engine.store.models import Attachment, Case, CaseEvent, Unit, User
-from engine.store.register_models import FINISHED, IX_UPDATED
+from engine.store.register_models import FINISHED
 from engine.time.clock import LOCAL_TZ
 from workflows.definition import Definition, RegisterSpec
 
@@ -354,7 +354,9 @@ def _load(session: Session, registry: DefinitionRegistry, case_ids: Sequence[int
     """Project the given (published) cases: one query for their public events, one for their fingerprints."""
     if not case_ids:
         return {}
-    cases = {c.id: c for c in session.scalars(select(Case).where(Case.id.in_(case_ids), _published_clause(registry)))}
+    # By primary key, then checked here: with the published clause in the query, SQLite walked every finished case.
+    cases = {c.id: c for c in session.scalars(select(Case).where(Case.id.in_(case_ids)))
+             if c.closed and is_published(registry.get(c.workflow_name, c.workflow_version), c.state)}
     events: dict[int, list[CaseEvent]] = {i: [] for i in cases}
     readable = sorted({t for d in registry.all() if d.register is not None for t in public_triggers(d)})
     for ev in session.scalars(
@@ -439,18 +441,20 @@ class Freshness:
 
 
 def freshness(session: Session, registry: DefinitionRegistry, extra: str = "") -> Freshness:
-    """Changes with every publication and correction (each bumps the case's updated_at), and with the definitions."""
-    # Per workflow, each from the index alone (it holds updated_at and version).
-    # (SQLite's planner, without statistics, would rather walk every finished case by `closed`.)
-    totals = select(func.count(), func.max(Case.updated_at), func.sum(Case.version)).with_hint(
-        Case, f"INDEXED BY {IX_UPDATED.name}", "sqlite")
-    parts = [session.execute(totals.where(branch)).one() for branch in _branches(registry)]
-    count = sum(p[0] for p in parts)
-    last = max((p[1] for p in parts if p[1] is not None), default=None)
-    versions = sum(p[2] or 0 for p in parts)
+    """The ETag moves with the newest history event of any case (a primary-key lookup), so it cannot
+    outlive a publication, correction, withdrawal or change of evidence, and with the units and the
+    definitions; Last-Modified is the newest change to a published case (one index entry per workflow).
+
+    Counting the published cases and summing their versions instead read every one of them: 70 ms
+    a request at a million cases.
+    """
+    lasts = [t for branch in _branches(registry) for t in session.scalars(
+        select(Case.updated_at).where(branch).order_by(Case.updated_at.desc()).limit(1))]  # fmt: skip
+    last = max(lasts, default=None)
+    newest_event = session.scalar(select(func.max(CaseEvent.id)))
     units = session.execute(select(func.count(), func.max(Unit.id))).one()
     checksums = ",".join(d.checksum for d in registry.all() if d.register is not None)
-    seed = f"{count}|{last.isoformat() if last else ''}|{versions}|{units}|{checksums}|{extra}"
+    seed = f"{newest_event}|{last.isoformat() if last else ''}|{units}|{checksums}|{extra}"
     return Freshness(hashlib.sha256(seed.encode()).hexdigest()[:32], last)
 
 
