@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from sqlalchemy import JSON, Table, bindparam, insert, select, update
+from sqlalchemy import JSON, Table, bindparam, case, insert, null, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from engine.errors import StaleVersion
@@ -46,16 +47,29 @@ def _save_statement(columns: tuple[str, ...]) -> lean.Statement:
     re-checks the search index's trigger whenever `search_text` is in it. A transition changes
     the state, the event head and the deadline; the reference, unit, kind and subject columns
     mostly stay as they were.
+
+    The guard is in the SQL: a row whose version is no longer the one read gets a NULL version,
+    which the NOT NULL column refuses, so the UPDATE fails with everything sent after it, COMMIT
+    included, even when it went out with the commit (`lean.at_commit`) and nobody reads its count.
     """
     stmt = _SAVES.get(columns)
     if stmt is None:
         stmt = _SAVES[columns] = lean.Statement(
             update(CASES)
-            .where(CASES.c.id == bindparam("p_id"), CASES.c.version == bindparam("p_version"))
+            .where(CASES.c.id == bindparam("p_id"))
             .values({**{name: bindparam(f"p_{name}", type_=CASES.c[name].type) for name in columns},
-                     "version": bindparam("p_new_version")})
+                     "version": case((CASES.c.version == bindparam("p_version"), bindparam("p_new_version")),
+                                     else_=null())})
         )  # fmt: skip
     return stmt
+
+
+def is_stale_version(err: IntegrityError) -> bool:
+    """Whether a refused write is `save`'s version guard: NOT NULL refused on cases.version."""
+    diag = getattr(err.orig, "diag", None)
+    if diag is not None:  # PostgreSQL names the column and table
+        return getattr(diag, "table_name", None) == "cases" and getattr(diag, "column_name", None) == "version"
+    return "NOT NULL constraint failed: cases.version" in str(err.orig)
 
 
 _CREATE = lean.Statement(
@@ -96,14 +110,21 @@ def insert_new(session: Session, rec: CaseRecord) -> None:
 def save(session: Session, rec: CaseRecord) -> None:
     """Write the record back if nobody changed the row since it was read; else StaleVersion, nothing written.
 
-    On PostgreSQL the UPDATE goes out with the commit (the row is locked since `load`); the guard
-    is still checked there, before the COMMIT is sent.
+    On PostgreSQL the UPDATE goes out with the commit (the row is locked since `load`), where a
+    stale version fails the whole transaction (`_save_statement`); the unit of work reports it
+    as StaleVersion.
     """
     as_read: dict[str, Any] = vars(rec).get(_AS_READ) or {}
     columns = _ALWAYS + tuple(n for n in _COMPARED if n not in as_read or as_read[n] != getattr(rec, n))
     params = {f"p_{name}": getattr(rec, name) for name in columns}
     params.update(p_id=rec.id, p_version=rec.version, p_new_version=rec.version + 1)
-    read_version = rec.version
-    lean.at_commit(session, _save_statement(columns), params, unless_one_row=lambda: StaleVersion(read_version, None))
+    try:
+        cursor = lean.at_commit(session, _save_statement(columns), params)
+    except IntegrityError as err:
+        if is_stale_version(err):
+            raise StaleVersion(rec.version, None) from err
+        raise
+    if cursor is not None and cursor.rowcount != 1:  # run now (SQLite): the row itself is gone
+        raise StaleVersion(rec.version, None)
     rec.version += 1
     _remember(rec, vars(rec))

@@ -23,6 +23,7 @@ from engine.audit.log import Operator
 from engine.cases.history import AUDIT_KEY_INFO, UNCONFIGURED_KEY
 from engine.cases.idempotency import AlreadyDone, KeyReused, RetryKey, is_key_conflict, remember, replayed
 from engine.cases.outcome import Outcome
+from engine.cases.records import is_stale_version
 from engine.cases.registry import DefinitionRegistry, load_stored, read_generation, refresh, sync_definitions
 from engine.errors import DefinitionError, StaleVersion
 from engine.org.chart import OrgChart
@@ -233,6 +234,6 @@ class UnitOfWork:
                 first = self._first_outcome()
                 if first is not None:
                     raise AlreadyDone(first) from err
-            if "case_events" in str(err.orig) or "uq_case_events" in str(err.orig):
+            if "case_events" in str(err.orig) or "uq_case_events" in str(err.orig) or is_stale_version(err):
                 raise StaleVersion() from err
             raise

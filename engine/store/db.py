@@ -257,8 +257,8 @@ def _insert_deferred_rows(session: Session) -> None:
     if not pending and not lean.has_at_commit(session):
         return
     session.flush()
-    with lean.batch(session):  # on PostgreSQL the queued updates and every table's rows in one round trip
-        guards = lean.send_at_commit(session)  # first: a stage's timers are cancelled before its next are written
+    with lean.batch(session):  # on PostgreSQL the queued updates, every table's rows and the COMMIT in one round trip
+        lean.send_at_commit(session)  # first: a stage's timers are cancelled before its next are written
         for table, rows in (pending or {}).items():
             shapes: dict[frozenset[str], list[dict[str, Any]]] = {}
             for row in rows:
@@ -268,7 +268,7 @@ def _insert_deferred_rows(session: Session) -> None:
                 if per_row:
                     same_keys = [{**row, **{name: make(None) for name, make in per_row}} for row in same_keys]
                 lean.run_many(session, stmt, same_keys)
-    lean.check_guards(guards)
+        lean.commit_in_batch(session)
 
 
 @event.listens_for(Session, "after_soft_rollback")

@@ -156,61 +156,47 @@ def run_many(session: Session, stmt: Statement, rows: Sequence[Mapping[str, Any]
         raise _wrapped(err, c.sql, bound, dialect) from err
 
 
-def at_commit(session: Session, stmt: Statement, params: Mapping[str, Any], *,
-              unless_one_row: Callable[[], Exception] | None = None) -> None:
+def pipelined(session: Session) -> bool:
+    """Whether statements of this session's transaction can go out together (PostgreSQL with psycopg's pipeline)."""
+    return _PIPELINES and dialect_of(session).name == "postgresql"
+
+
+def at_commit(session: Session, stmt: Statement, params: Mapping[str, Any]) -> Any:
     """An UPDATE whose result the command does not read: on PostgreSQL it goes out with the commit's
-    new rows, in their round trip (`send_at_commit`), in the order given and before those rows;
-    elsewhere it runs now, since a statement on SQLite costs no round trip.
-
-    With `unless_one_row`, the error raised (and the transaction rolled back) unless exactly one
-    row was changed: the version guard of a case row.
+    new rows and the COMMIT itself, in one round trip (`send_at_commit`), in the order given and
+    before those rows; elsewhere it runs now (a statement on SQLite costs no round trip) and its
+    cursor is returned. A guard the UPDATE needs is therefore written in its SQL, as an error the
+    database raises (see engine.cases.records.save), not as a row count read afterwards.
     """
-    if dialect_of(session).name != "postgresql" or not _PIPELINES:
-        if run(session, stmt, params).rowcount != 1 and unless_one_row is not None:
-            raise unless_one_row()
-        return
-    session.info.setdefault(_AT_COMMIT, []).append((stmt, params, unless_one_row))
+    if not pipelined(session):
+        return run(session, stmt, params)
+    session.info.setdefault(_AT_COMMIT, []).append((stmt, params))
+    return None
 
 
-def send_at_commit(session: Session) -> list[tuple[Any, Callable[[], Exception]]]:
-    """Send what `at_commit` queued (inside a `batch`); returns the guards to check with `check_guards`
-    once the batch has ended, when the driver has the row counts."""
-    queued = session.info.pop(_AT_COMMIT, None)
-    if not queued:
-        return []
-    cursor, _dialect = _cursor(session)
-    guards = []
-    for stmt, params, unless_one_row in queued:
-        if unless_one_row is None:
-            run(session, stmt, params)
-            continue
-        own = cursor.connection.cursor()  # its own cursor: a shared one reports only its last statement's count
-        c = stmt.compiled(_dialect)
-        own.execute(c.sql, c.bind(params))
-        guards.append((own, unless_one_row))
-    return guards
-
-
-def check_guards(guards: list[tuple[Any, Callable[[], Exception]]]) -> None:
-    try:
-        for own, unless_one_row in guards:
-            if own.rowcount != 1:
-                raise unless_one_row()
-    finally:
-        for own, _ in guards:
-            own.close()
+def send_at_commit(session: Session) -> None:
+    """Send what `at_commit` queued, in order (inside a `batch`, to go out together)."""
+    for stmt, params in session.info.pop(_AT_COMMIT, None) or ():
+        run(session, stmt, params)
 
 
 def has_at_commit(session: Session) -> bool:
     return bool(session.info.get(_AT_COMMIT))
 
 
+def commit_in_batch(session: Session) -> None:
+    """Inside a `batch` on PostgreSQL: the COMMIT goes out in the batch's round trip, after everything
+    sent before it, and an error in any of them means nothing is committed; SQLAlchemy's own commit
+    then finds the transaction ended and sends nothing. Elsewhere it does nothing: the caller commits."""
+    if pipelined(session):
+        _cursor(session)[0].connection.commit()
+
+
 def send_queued(session: Session) -> None:
-    """Send what `at_commit` queued now, and check its guards: before any other statement of the
-    transaction, as the ORM's autoflush does, so a read in the same transaction sees the writes."""
+    """Send what `at_commit` queued now: before any other statement of the transaction, as the ORM's
+    autoflush does, so a read in the same transaction sees the writes."""
     with batch(session):
-        guards = send_at_commit(session)
-    check_guards(guards)
+        send_at_commit(session)
 
 
 @event.listens_for(Session, "do_orm_execute")
