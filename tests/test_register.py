@@ -334,3 +334,16 @@ def test_every_registered_workflow_is_listed_newest_first_across_pages_and_in_th
     with rt.read_session() as s:
         assert pr.feed_results(s, rt.registry)[0].reference == refs[oldest]
         assert pr.freshness(s, rt.registry) != before
+
+
+def test_the_registers_etag_does_not_move_when_a_report_is_filed_or_handled(app: Flask, org: Org, clock) -> None:
+    """Watching the public register must not tell anyone when reports are filed or handled: its
+    ETag follows the published cases alone."""
+    _published(org)
+    c = app.test_client()
+    before = {url: c.get(url).headers["ETag"] for url in ("/cong-khai", "/cong-khai.json", "/cong-khai/feed.atom")}
+    clock.advance(hours=1)
+    out = file(org)
+    fire(org, out.case_id, "assess", "assessor")
+    for url, etag in before.items():
+        assert c.get(url, headers={"If-None-Match": etag}).status_code == 304, url

@@ -23,6 +23,6 @@ FINISHED = Case.closed.is_(True)
 # A workflow's published cases newest publication first (listing, year filter, years).
 IX_PUBLISHED = Index("ix_cases_published_entered", Case.workflow_name, Case.state, Case.state_entered_at, Case.closed,
                      sqlite_where=FINISHED, postgresql_where=FINISHED)
-# Most recently changed first (the Atom feed, Last-Modified).
-IX_UPDATED = Index("ix_cases_published_updated", Case.workflow_name, Case.state, Case.updated_at, Case.closed,
+# Most recently changed first (the Atom feed), and the count, last change and versions for the ETag.
+IX_UPDATED = Index("ix_cases_published_updated", Case.workflow_name, Case.state, Case.updated_at, Case.version, Case.closed,
                    sqlite_where=FINISHED, postgresql_where=FINISHED)

@@ -29,7 +29,7 @@ def upgrade() -> None:
     op.drop_index("ix_cases_state_updated_at", table_name="cases")
     op.create_index("ix_cases_published_entered", "cases", ["workflow_name", "state", "state_entered_at", "closed"],
                     sqlite_where=finished, postgresql_where=finished)
-    op.create_index("ix_cases_published_updated", "cases", ["workflow_name", "state", "updated_at", "closed"],
+    op.create_index("ix_cases_published_updated", "cases", ["workflow_name", "state", "updated_at", "version", "closed"],
                     sqlite_where=finished, postgresql_where=finished)
 
 
