@@ -26,14 +26,16 @@ class Badge:
     css: str  # a class in static/app.css; the text alone says the same as the colour
 
 
-def status_of(case: Case, now: datetime, calendar: WorkingCalendar, defn: Definition | None = None) -> DeadlineStatus | None:
+def status_of(
+    case: Case, now: datetime, calendar: WorkingCalendar, defn: Definition | None = None, *, explain: bool = True
+) -> DeadlineStatus | None:
     """None for a case with no running deadline (closed, or a state without one)."""
-    st = deadline_status(case, now, calendar, defn)
+    st = deadline_status(case, now, calendar, defn, explain=explain)
     return None if st.kind == NONE else st
 
 
 def badge_for(case: Case, now: datetime, calendar: WorkingCalendar, defn: Definition | None = None) -> Badge | None:
-    st = status_of(case, now, calendar, defn)
+    st = status_of(case, now, calendar, defn, explain=False)  # a badge shows its kind and text only
     if st is None:
         return None
     return Badge(st.kind, st.text(lang()), CSS.get(st.kind, "badge-none"))

@@ -71,7 +71,7 @@ def read_filter(defs: list[Definition], unit_ids: set[int]) -> WorklistFilter:
 
 def _rows(page: Page, defs_kinds: dict[str, str], severities: dict[str, str], units: dict[int, str]) -> list[dict[str, object]]:
     rt = runtime()
-    now = rt.clock.now()
+    now, calendar = rt.clock.now(), rt.calendar  # the calendar once per list: asking checks its file on disk
     rows = []
     for case in page.items:
         defn = rt.registry.get(case.workflow_name, case.workflow_version)
@@ -79,7 +79,7 @@ def _rows(page: Page, defs_kinds: dict[str, str], severities: dict[str, str], un
                      "kind": defs_kinds.get(case.kind or "", case.kind or ""),
                      "severity": severities.get(case.severity or "", case.severity or ""),
                      "holder": units.get(case.assigned_unit_id or 0, ""),
-                     "badge": badge_for(case, now, rt.calendar, defn)})  # fmt: skip
+                     "badge": badge_for(case, now, calendar, defn)})  # fmt: skip
     return rows
 
 

@@ -132,9 +132,15 @@ def _implied_level(info: dict[str, Any], deadline: datetime, now: datetime, cale
     return level
 
 
-def deadline_status(case: CaseRow, now: datetime, calendar: WorkingCalendar, defn: Definition | None = None) -> DeadlineStatus:
+def deadline_status(
+    case: CaseRow, now: datetime, calendar: WorkingCalendar, defn: Definition | None = None, *, explain: bool = True
+) -> DeadlineStatus:
     """The badge for one case. Pass its definition to get the limitation warning from its numbers
-    (its first warning, in the states it watches); without it, 90 days in any open state."""
+    (its first warning, in the states it watches); without it, 90 days in any open state.
+
+    `explain=False` leaves out the reasons and the record behind them (`why`, `details`): a list of
+    cases shows only the badge, and writing out the reasons in both languages cost more than the rest.
+    """
     info = case.deadline_info or {}
     expiry = case.limitation_expires_on
     today = now.astimezone(LOCAL_TZ).date()
@@ -143,12 +149,12 @@ def deadline_status(case: CaseRow, now: datetime, calendar: WorkingCalendar, def
     warn_days = max(rule.warn_days_before, default=0) if rule else 90
     watched = case.state in rule.watch_states if rule else True
     lim_warning = lim_left is not None and not case.closed and watched and lim_left <= warn_days
-    why = explain_deadline(info)
+    why = explain_deadline(info) if explain else []
     if lim_warning and expiry is not None:
         why.append((f"Thời hiệu xử phạt hết vào ngày {_d(expiry)} (còn {lim_left} ngày).",
                     f"The limitation period expires on {en_date(expiry)} "
                     f"({en_days(lim_left or 0, 'calendar')} left)."))  # fmt: skip
-    details = deadline_details(info)
+    details = deadline_details(info) if explain else []
     paused = info.get("paused", {}).get("remaining_working_days") if info.get("paused") else None
     deadline = case.deadline_at
     if case.closed or deadline is None:
