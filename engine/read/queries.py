@@ -139,11 +139,18 @@ def _merge_pages(session: Session, queries: list[Any], page: int, per_page: int,
     """
     page, per_page, offset, need = _window(page, per_page)
     counted = 0
-    for q in queries:
+    empty: set[int] = set()
+    for i, q in enumerate(queries):
         sub = q.order_by(None).with_only_columns(Case.id).limit(cap + 1 - counted).subquery()
-        counted += session.scalar(select(func.count()).select_from(sub)) or 0
+        n = session.scalar(select(func.count()).select_from(sub)) or 0
+        if n == 0:
+            empty.add(i)
+        counted += n
         if counted > cap:
             break
+    # A branch counted empty is not read again: with a narrow filter most are, and reading one walks
+    # as much of its index as counting it did.
+    queries = [q for i, q in enumerate(queries) if i not in empty]
     dated = heapq.merge(*(session.execute(
         q.with_only_columns(Case.deadline_at, Case.id).where(Case.deadline_at.is_not(None))
         .order_by(Case.deadline_at, Case.id).limit(need)).all() for q in queries))  # fmt: skip
