@@ -130,3 +130,31 @@ def test_a_session_searching_again_after_its_transaction_ended_finds_the_new_cas
         second = file(org, subject_name="Nhóm “Mường So 24h”")
         again = queries.worklist(s, rt.registry, org.actor("assessor"), rt.clock.now(), f)
         assert sorted(c.reference for c in again.items) == sorted([first.reference, second.reference])
+
+
+@pytest.mark.parametrize("cap", [100, 3])
+def test_a_search_inside_a_worklist_pages_and_counts_like_the_list_it_narrows(org, monkeypatch, cap: int):
+    """Each branch is read once for both the page and the capped count: page by page, the search
+    gives the list's own matching cases in the list's order, and the count says "more than" past the cap."""
+    from tests.support import fire
+
+    rt = org.rt
+    matching = [file(org, subject_name=f"Trang “Mường Tè {i}”") for i in range(5)]
+    file(org, subject_name="Kênh “Sìn Hồ”")
+    for out in matching[:2]:
+        fire(org, out.case_id, "assess", "assessor")  # a second branch, held by another unit
+    monkeypatch.setattr(queries, "SEARCH_COUNT_CAP", cap)
+    with rt.read_session() as s:
+        now, who = rt.clock.now(), org.actor("assessor")
+        everything = queries.worklist(s, rt.registry, who, now, queries.WorklistFilter(), per_page=100)
+        expected = [c.reference for c in everything.items if "Mường Tè" in (c.subject or "")]
+        assert len(expected) == 5
+        got, page = [], 1
+        while True:
+            found = queries.worklist(s, rt.registry, who, now, queries.WorklistFilter(search="muong te"), page=page, per_page=2)
+            got += [c.reference for c in found.items]
+            assert found.total == min(5, cap) and found.capped == (cap < 5)
+            if not found.has_next:
+                break
+            page += 1
+        assert got == expected

@@ -166,6 +166,36 @@ def _merge_pages(session: Session, queries: list[Any], page: int, per_page: int,
     return _page_of(session, ids[offset:], counted, cap, page, per_page)
 
 
+def _merge_read(session: Session, queries: list[Any], page: int, per_page: int, cap: int) -> Page:
+    """`_merge_pages` for a search inside a worklist: each branch read once, in deadline order, as far
+    as both the page and the count cap need.
+
+    Matching a term reads each row the walk passes (the folded text is in no index), so counting a
+    branch and then reading its page walked it twice; with a cap of SEARCH_COUNT_CAP, the rows read
+    for the count are few enough to fetch and also serve the page.
+    """
+    page, per_page, offset, need = _window(page, per_page)
+    counted = 0
+    dated_parts: list[list[Any]] = []
+    undated_parts: list[list[int]] = []
+    for q in queries:
+        room = cap + 1 - counted if counted <= cap else 0
+        want = max(need, room)
+        dated = list(session.execute(q.with_only_columns(Case.deadline_at, Case.id).where(Case.deadline_at.is_not(None))
+                                     .order_by(Case.deadline_at, Case.id).limit(want)).all())  # fmt: skip
+        undated: list[int] = []
+        if len(dated) < want:  # the branch's cases without a deadline come after all the dated ones
+            undated = list(session.scalars(q.with_only_columns(Case.id).where(Case.deadline_at.is_(None))
+                                           .order_by(Case.id).limit(want - len(dated))))  # fmt: skip
+        counted += min(len(dated) + len(undated), room)
+        dated_parts.append(dated)
+        undated_parts.append(undated)
+    ids = [case_id for _, case_id in islice(heapq.merge(*dated_parts), need)]
+    if len(ids) < need:
+        ids += islice(heapq.merge(*undated_parts), need - len(ids))
+    return _page_of(session, ids[offset:], counted, cap, page, per_page)
+
+
 def worklist(
     session: Session,
     registry: DefinitionRegistry,
@@ -210,7 +240,9 @@ def worklist(
         if f.escalated_only:
             q = q.where(Case.escalation_level > 0)
         queries.append(q if found is None else q.where(found))
-    return _merge_pages(session, queries, page, per_page, COUNT_CAP if found is None else SEARCH_COUNT_CAP)
+    if found is None:
+        return _merge_pages(session, queries, page, per_page, COUNT_CAP)
+    return _merge_read(session, queries, page, per_page, SEARCH_COUNT_CAP)
 
 
 def visible_cases(
