@@ -132,8 +132,10 @@ class Case(Base):
         # filter), a kind in a state (the kind filter), a severity in a state (the severity filter).
         # Each ends with the other filters' columns, so a filtered branch is read and counted from
         # the index alone, without reading the rows it skips.
+        # It ends with the folded search text: a search inside a list whose branch is read from this index
+        # (a role acting on every case of a state) checks each entry without reading its row.
         Index("ix_cases_workflow_state_deadline", "workflow_name", "workflow_version", "state", "deadline_at",
-              "kind", "severity", "assigned_unit_id"),
+              "kind", "severity", "assigned_unit_id", "search_text"),
         Index("ix_cases_assigned_state_deadline", "assigned_unit_id", *_BRANCH, "kind", "severity"),
         Index("ix_cases_kind_state_deadline", "kind", *_BRANCH, "severity", "assigned_unit_id"),
         Index("ix_cases_severity_state_deadline", "severity", *_BRANCH, "kind", "assigned_unit_id"),
