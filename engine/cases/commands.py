@@ -241,9 +241,10 @@ def _apply(
             detail_en=f"Case {case.reference} was sent to {name}, where nobody active can act on it; "
                       f"give someone there the role.",
         )  # fmt: skip
-    # The case row is written (and on PostgreSQL locked) before the timers of the stage left are
-    # cancelled and the new stage's written: the order the sweep takes too, so a person and a
-    # sweeper never deadlock. A stale version fails here, before anything else is written.
+    # The case row is written before the timers of the stage left are cancelled and the new stage's
+    # written (on PostgreSQL it has been locked since it was read): the order the sweep takes too, so a
+    # person and a sweeper never deadlock. A stale version fails the UPDATE, here on SQLite and in
+    # the commit's pipeline on PostgreSQL; either way nothing of the command is written.
     records.save(session, case)
     timers.sync_on_transition(
         session, defn, case, from_state=from_state, restarted=restarted, old_expiry=old_expiry, seq=seq, now=now,

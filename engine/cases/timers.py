@@ -134,9 +134,10 @@ def cancel_pending(session: Session, case_id: int, now: datetime, *, stage: bool
     """Cancel a case's pending stage timers (state set) and/or its limitation timers (state None)."""
     if not (stage or limitation):
         return
-    # Flush the case first (its row lock comes before any timer's, as in the sweep), then a plain
-    # Core UPDATE: the ORM's bulk-update path costs more than the statement itself here. On
-    # PostgreSQL it goes out with the commit's rows, before the new stage's timers are inserted.
+    # Flush the ORM's pending rows first, then a plain Core UPDATE: the ORM's bulk-update path costs
+    # more than the statement itself here. On PostgreSQL it goes out with the commit's rows, before
+    # the new stage's timers are inserted; the case row is locked before it either way (since the
+    # command read it, or since the sweep claimed it), the order the sweep takes.
     session.flush()
     lean.at_commit(session, _CANCEL[(stage, limitation)], {"p_case_id": case_id, "p_now": now})
 
@@ -190,8 +191,8 @@ def sync_on_transition(
 ) -> None:
     """In the transition's transaction: cancel what the old stage set, plan the new stage and the limitation.
 
-    The caller has flushed the case first, so on PostgreSQL the case row is locked before any
-    timer row, the same order the sweep takes (no deadlock between a person and a sweeper).
+    The caller holds the case row (on PostgreSQL locked since it was read) before any timer row is
+    touched, the same order the sweep takes (no deadlock between a person and a sweeper).
     """
     rule = defn.limitation
     stage = restarted or case.closed
