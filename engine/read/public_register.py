@@ -282,19 +282,6 @@ def filter_choices(registry: DefinitionRegistry, part: str) -> dict[str, str]:
     return out
 
 
-def _published_clause(registry: DefinitionRegistry) -> ColumnElement[bool]:
-    specs = registered(registry)
-    if not specs:
-        return false()
-    # A published state is terminal (the loader checks): `closed` lets the register's partial indexes serve.
-    return and_(FINISHED, or_(*[and_(Case.workflow_name == w, Case.state == r.published_state)
-                                for w, r in specs.items()]))  # fmt: skip
-
-
-def _published(registry: DefinitionRegistry) -> Select[int]:
-    return select(Case.id).where(_published_clause(registry))
-
-
 def _branches(registry: DefinitionRegistry) -> list[ColumnElement[bool]]:
     """One clause per registered workflow: its published cases, a range of the register's indexes.
 
@@ -303,6 +290,12 @@ def _branches(registry: DefinitionRegistry) -> list[ColumnElement[bool]]:
     """
     return [and_(FINISHED, Case.workflow_name == w, Case.state == r.published_state)
             for w, r in sorted(registered(registry).items())]  # fmt: skip
+
+
+def _published(registry: DefinitionRegistry) -> Select[int]:
+    """Any registered workflow's published cases (for a lookup by reference; lists read `_branches` one by one)."""
+    branches = _branches(registry)
+    return select(Case.id).where(or_(*branches) if branches else false())
 
 
 def year_bounds(year: int) -> tuple[datetime, datetime]:
@@ -332,22 +325,19 @@ def _measure_clause(session: Session, registry: DefinitionRegistry, measure: str
 
 def _filtered(session: Session, registry: DefinitionRegistry, f: RegisterFilter) -> list[Select[int]]:
     """The filter's query over each registered workflow's published cases."""
-    out = []
-    for branch in _branches(registry):
-        q = select(Case.id).where(branch)
-        if f.kind:
-            q = q.where(Case.kind == f.kind)
-        if f.year:
-            start, end = year_bounds(f.year)
-            q = q.where(Case.state_entered_at >= start, Case.state_entered_at < end)
-        if f.subject:
-            q = q.where(Case.subject == f.subject)
-        if f.q:
-            q = q.where(or_(Case.reference == f.q.upper(), Case.subject.ilike(_escape_like(f.q), escape="\\")))
-        if f.measure:
-            q = q.where(_measure_clause(session, registry, f.measure))
-        out.append(q)
-    return out
+    conditions: list[Any] = []
+    if f.kind:
+        conditions.append(Case.kind == f.kind)
+    if f.year:
+        start, end = year_bounds(f.year)
+        conditions += [Case.state_entered_at >= start, Case.state_entered_at < end]
+    if f.subject:
+        conditions.append(Case.subject == f.subject)
+    if f.q:
+        conditions.append(or_(Case.reference == f.q.upper(), Case.subject.ilike(_escape_like(f.q), escape="\\")))
+    if f.measure:
+        conditions.append(_measure_clause(session, registry, f.measure))
+    return [select(Case.id).where(branch, *conditions) for branch in _branches(registry)]
 
 
 def _load(session: Session, registry: DefinitionRegistry, case_ids: Sequence[int]) -> dict[int, PublicResult]:
